@@ -1,0 +1,37 @@
+/**
+ * @module The Hono application: mounts the adapters and renders every error in one place as
+ * `{ error: { code, message } }`. Unknown errors are logged and become a generic 500.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError } from '../domain/errors';
+import type { AppEnv } from './app-env';
+import { configRoute } from './config-route';
+import { media } from './media-route';
+import { uploads } from './uploads-routes';
+
+export const app = new Hono<AppEnv>();
+
+app.get('/api/health', (c) => c.json({ ok: true }));
+app.route('/api/config', configRoute);
+app.route('/api/uploads', uploads);
+app.route('/media', media);
+
+app.notFound((c) => c.json({ error: { code: 'ERR_NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));
+
+app.onError((error, c) => {
+  if (error instanceof AppError) {
+    for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+    if (error.code === 'ERR_PART_IN_FLIGHT' && typeof error.details?.retryAfterSeconds === 'number') {
+      c.header('Retry-After', String(error.details.retryAfterSeconds));
+    }
+    return c.json({ error: error.toBody() }, error.status as 400);
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    const code = status === 401 ? 'ERR_UNAUTHORIZED' : status === 404 ? 'ERR_NOT_FOUND' : status === 405 ? 'ERR_METHOD_NOT_ALLOWED' : 'ERR_BAD_REQUEST';
+    return c.json({ error: { code, message: error.message || 'Bad request.' } }, status);
+  }
+  console.error('unhandled error', c.req.method, c.req.path, error);
+  return c.json({ error: { code: 'ERR_INTERNAL', message: 'Something went wrong on our side; try again.' } }, 500);
+});

@@ -1,0 +1,63 @@
+/**
+ * @module Authentication for the native API: who may create uploads (a bearer JWT, or anonymous
+ * in the explicit development mode) and who may act on one (its signed upload token).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { verify } from 'hono/jwt';
+import { loadConfig, requireKeyRing } from '../config';
+import { verifyCapability, type CapabilityClaims, type VerifyFailure } from '../domain/capability';
+import { AppError } from '../domain/errors';
+import type { AppEnv } from './app-env';
+
+function bearer(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Sets `owner` from a valid HS256 JWT (`sub`), or "anonymous" when dev mode allows it. */
+export function requirePrincipal(): MiddlewareHandler<AppEnv> {
+  return async function requirePrincipal(c, next) {
+    const config = loadConfig(c.env);
+    const token = bearer(c);
+    if (!token) {
+      if (!config.allowAnonymous) {
+        if (!config.jwtSecret) {
+          throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
+        }
+        throw new AppError('ERR_UNAUTHORIZED', 'Creating an upload needs "Authorization: Bearer <JWT>".');
+      }
+      c.set('owner', 'anonymous');
+      return next();
+    }
+    if (!config.jwtSecret) throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
+    let sub: unknown;
+    try {
+      ({ sub } = await verify(token, config.jwtSecret, 'HS256'));
+    } catch {
+      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token is not a valid, unexpired HS256 JWT.');
+    }
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token needs a "sub" claim naming the owner.');
+    }
+    c.set('owner', sub);
+    return next();
+  };
+}
+
+const FAILURES: Record<VerifyFailure, AppError> = {
+  malformed: new AppError('ERR_TOKEN_INVALID', 'The upload token is malformed.'),
+  'unknown-key': new AppError('ERR_TOKEN_INVALID', 'The upload token was signed with a key this server does not accept.'),
+  'bad-signature': new AppError('ERR_TOKEN_INVALID', 'The upload token signature does not verify.'),
+  expired: new AppError('ERR_TOKEN_EXPIRED', 'The upload token has expired.'),
+  'wrong-upload': new AppError('ERR_TOKEN_SCOPE', 'The upload token is for another upload.'),
+};
+
+/** Verifies the upload token (`Authorization: Bearer` or `?token=`) for `uploadId`. */
+export async function requireCapability(c: Context<AppEnv>, uploadId: string): Promise<CapabilityClaims> {
+  const token = bearer(c) ?? c.req.query('token');
+  if (!token) throw new AppError('ERR_UNAUTHORIZED', 'Send the upload token as "Authorization: Bearer <token>" or ?token=.');
+  const result = await verifyCapability(requireKeyRing(loadConfig(c.env)), token, uploadId);
+  if (!result.ok) throw FAILURES[result.reason];
+  return result.claims;
+}

@@ -1,0 +1,74 @@
+/**
+ * @module `GET /media/:id`: serves a ready upload from R2 with ETag, Range and conditional
+ * request support. Nothing is served before the pipeline marked the upload ready.
+ */
+import { Hono } from 'hono';
+import { AppError, unwrap } from '../domain/errors';
+import { sessionStub } from '../durable/session-stub';
+import { R2Store } from '../storage/r2-store';
+import type { AppEnv } from './app-env';
+import { uploadIdSchema } from './schemas';
+import { parseWith } from './validation';
+
+export const media = new Hono<AppEnv>();
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the UTF-8 name. */
+function disposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+function contentRange(range: R2Range, size: number): { start: number; end: number } {
+  if ('suffix' in range && range.suffix !== undefined) {
+    const length = Math.min(range.suffix, size);
+    return { start: size - length, end: size - 1 };
+  }
+  const start = 'offset' in range && range.offset !== undefined ? range.offset : 0;
+  const length = 'length' in range && range.length !== undefined ? range.length : size - start;
+  return { start, end: Math.min(start + length, size) - 1 };
+}
+
+media.on(['GET', 'HEAD'], '/:id', async (c) => {
+  const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
+  const info = unwrap(await sessionStub(c.env, id).media());
+  const store = new R2Store(c.env.BUCKET);
+  const rangeHeader = c.req.header('range');
+  if (rangeHeader && !/^bytes=(\d+-\d*|-\d+)$/.test(rangeHeader.trim())) {
+    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'Only a single byte range ("bytes=start-end") is supported.', undefined, {
+      'Content-Range': `bytes */${info.size}`,
+    });
+  }
+  const start = rangeHeader ? /^bytes=(\d+)-/.exec(rangeHeader.trim()) : null;
+  if (start && Number(start[1]) >= info.size) {
+    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', `The range starts past the end (${info.size} bytes).`, undefined, {
+      'Content-Range': `bytes */${info.size}`,
+    });
+  }
+  const object = await store.get(info.key, c.req.raw.headers);
+  if (!object) throw new AppError('ERR_NOT_FOUND', 'The stored file is missing.');
+
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  headers.set('Content-Type', info.type);
+  headers.set('ETag', object.httpEtag);
+  headers.set('Accept-Ranges', 'bytes');
+  headers.set('Cache-Control', 'public, max-age=3600');
+  headers.set('Content-Disposition', disposition(info.name));
+  headers.set('X-Content-Type-Options', 'nosniff');
+
+  if (!('body' in object)) {
+    // onlyIf failed: If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412.
+    const notModified = c.req.header('if-none-match') !== undefined || c.req.header('if-modified-since') !== undefined;
+    if (notModified) return new Response(null, { status: 304, headers });
+    throw new AppError('ERR_PRECONDITION_FAILED', 'The stored file does not match the request preconditions.');
+  }
+  const body = c.req.method === 'HEAD' ? null : object.body;
+  if (rangeHeader && object.range) {
+    const { start: from, end } = contentRange(object.range, object.size);
+    headers.set('Content-Range', `bytes ${from}-${end}/${object.size}`);
+    headers.set('Content-Length', String(end - from + 1));
+    return new Response(body, { status: 206, headers });
+  }
+  headers.set('Content-Length', String(object.size));
+  return new Response(body, { status: 200, headers });
+});

@@ -1,0 +1,30 @@
+/** @module zod schemas for the native API's inputs. */
+import { z } from 'zod';
+
+/** Upload ids are 128 random bits in hex; anything else never reaches a Durable Object. */
+export const uploadIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not an upload id');
+
+export const partNumberSchema = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be at least 1'));
+
+export const createUploadSchema = z.object({
+  name: z.string().min(1).max(1024),
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  type: z.string().min(1).max(255),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')
+    .transform((s) => s.toLowerCase())
+    .optional(),
+  /** Optional part size in bytes (within the advertised bounds); the server grows it if needed. */
+  partSize: z.number().int().positive().optional(),
+  metadata: z
+    .record(z.string().min(1).max(64), z.string().max(1024))
+    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+    .optional(),
+});
+
+export type CreateUploadBody = z.output<typeof createUploadSchema>;

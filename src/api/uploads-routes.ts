@@ -1,0 +1,178 @@
+/**
+ * @module The native upload API: create, inspect, send parts, complete, delete, and the events
+ * stream. Parses and renders only; the session owns state, R2Store owns the bytes.
+ */
+import { Hono, type Context } from 'hono';
+import { loadConfig, requireKeyRing } from '../config';
+import { signCapability } from '../domain/capability';
+import { bytesEqual, parseContentDigest } from '../domain/content-digest';
+import { encodeBase64Url, toHex } from '../domain/base64url';
+import { AppError, unwrap } from '../domain/errors';
+import { planParts } from '../domain/part-plan';
+import { sessionStub } from '../durable/session-stub';
+import { originalKey, ownerSegment } from '../storage/object-keys';
+import { partBody } from '../storage/part-body';
+import { R2Store } from '../storage/r2-store';
+import type { AppEnv } from './app-env';
+import { requireCapability, requirePrincipal } from './auth';
+import { createUploadSchema, partNumberSchema, uploadIdSchema } from './schemas';
+import { parseJsonBody, parseWith } from './validation';
+
+export const uploads = new Hono<AppEnv>();
+
+const uploadIdOf = (c: Context<AppEnv>) => parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
+
+/** Keeps a display name only: no path, no control characters, bounded length. */
+function sanitizeName(name: string): string {
+  const base = name.normalize('NFC').split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
+}
+
+const baseType = (type: string) => type.split(';')[0]!.trim().toLowerCase();
+
+uploads.post('/', requirePrincipal(), async (c) => {
+  const config = loadConfig(c.env);
+  const ring = requireKeyRing(config);
+  const body = await parseJsonBody(c, createUploadSchema);
+  const type = baseType(body.type);
+  if (!config.allowedTypes.includes(type)) {
+    throw new AppError('ERR_TYPE_NOT_ALLOWED', `Files of type "${type}" are not accepted.`, { allowedTypes: config.allowedTypes });
+  }
+  if (body.size > config.maxFileSize) {
+    throw new AppError('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${config.maxFileSize} bytes.`, {
+      maxFileSize: config.maxFileSize,
+    });
+  }
+  const planned = planParts(body.size, config.partLimits, body.partSize);
+  if (!planned.ok) {
+    if (planned.reason === 'empty') throw new AppError('ERR_EMPTY_FILE', 'Empty (0-byte) files cannot be uploaded.');
+    if (planned.reason === 'bad-part-size') {
+      throw new AppError('ERR_VALIDATION', `partSize must be between ${config.partLimits.min} and ${config.partLimits.max} bytes.`);
+    }
+    throw new AppError('ERR_FILE_TOO_LARGE', 'The file is too large to plan into parts.');
+  }
+  const { plan } = planned;
+  const owner = c.get('owner');
+  const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const key = originalKey(await ownerSegment(owner), id);
+  const expiresAt = Date.now() + config.uploadTtlSeconds * 1000;
+  const manifest = unwrap(
+    await sessionStub(c.env, id).create({
+      id,
+      owner,
+      key,
+      name: sanitizeName(body.name),
+      type,
+      size: plan.size,
+      partSize: plan.partSize,
+      partCount: plan.partCount,
+      sha256: body.sha256,
+      metadata: body.metadata,
+      expiresAt,
+    }),
+  );
+  const uploadToken = await signCapability(ring, { uid: id, sub: owner, exp: Math.floor(expiresAt / 1000) });
+  const self = new URL(`/api/uploads/${id}`, c.req.url).toString();
+  c.header('Location', self);
+  return c.json(
+    {
+      id,
+      key,
+      state: manifest.state,
+      name: manifest.name,
+      size: plan.size,
+      partSize: plan.partSize,
+      partCount: plan.partCount,
+      expiresAt: manifest.expiresAt,
+      uploadToken,
+      urls: { self, parts: `${self}/parts/{partNumber}`, complete: `${self}/complete`, events: `${self}/events` },
+    },
+    201,
+  );
+});
+
+uploads.get('/:id', async (c) => {
+  const id = uploadIdOf(c);
+  await requireCapability(c, id);
+  c.header('Cache-Control', 'no-store');
+  return c.json(unwrap(await sessionStub(c.env, id).manifest()));
+});
+
+/** The hot path: verify locally, lease the part, stream into R2, commit. Two small RPCs. */
+uploads.put('/:id/parts/:n', async (c) => {
+  const id = uploadIdOf(c);
+  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  await requireCapability(c, id);
+  const lengthHeader = c.req.header('content-length');
+  if (lengthHeader === undefined || !/^[0-9]+$/.test(lengthHeader)) {
+    throw new AppError('ERR_LENGTH_REQUIRED', 'Parts need a Content-Length header: R2 stores bodies of a known length.');
+  }
+  const length = Number(lengthHeader);
+  const limits = loadConfig(c.env).partLimits;
+  if (length > limits.max) throw new AppError('ERR_PART_TOO_LARGE', `A part is at most ${limits.max} bytes.`);
+  const digest = parseContentDigest(c.req.header('content-digest'));
+  if (!digest.ok) throw new AppError('ERR_DIGEST_INVALID', 'Content-Digest must look like "sha-256=:<base64>:" (RFC 9530).');
+
+  const session = sessionStub(c.env, id);
+  const lease = unwrap(await session.beginPart(partNumber, length));
+  if (lease.kind === 'confirmed') {
+    const { kind: _kind, ...receipt } = lease;
+    return c.json(receipt);
+  }
+  const body = c.req.raw.body;
+  try {
+    if (!body) throw new AppError('ERR_PART_SIZE', 'The part body is empty.');
+    const piped = partBody(body, length, digest.sha256 !== null);
+    const stored = await new R2Store(c.env.BUCKET).uploadPart(lease.key, lease.r2UploadId, partNumber, piped.stream);
+    const sha256 = piped.digest ? await piped.digest : null;
+    if (sha256 && !bytesEqual(sha256, digest.sha256!)) {
+      throw new AppError('ERR_DIGEST_MISMATCH', `Part ${partNumber} does not match its Content-Digest; it was not recorded.`);
+    }
+    const receipt = unwrap(
+      await session.commitPart({
+        partNumber,
+        size: length,
+        etag: stored.etag,
+        digest: sha256 ? encodeBase64Url(sha256) : null,
+        leaseId: lease.leaseId,
+      }),
+    );
+    c.header('ETag', `"${receipt.etag}"`);
+    return c.json(receipt);
+  } catch (error) {
+    c.executionCtx.waitUntil(session.releasePart(partNumber, lease.leaseId).catch(() => undefined));
+    if (error instanceof AppError) throw error;
+    // R2 refused the stream. A body that ended early (client aborted) or ran long is the client's;
+    // anything else is storage trouble the client may retry.
+    const cause = String(error).slice(0, 200);
+    if (/length|stream|body|aborted|disconnected/i.test(cause)) {
+      throw new AppError('ERR_PART_SIZE', `Part ${partNumber} was not stored: the body did not arrive as ${length} bytes.`, { cause });
+    }
+    throw new AppError('ERR_STORAGE', `Part ${partNumber} was not stored; send it again.`, { cause });
+  }
+});
+
+uploads.post('/:id/complete', async (c) => {
+  const id = uploadIdOf(c);
+  await requireCapability(c, id);
+  return c.json(unwrap(await sessionStub(c.env, id).complete()), 202);
+});
+
+uploads.delete('/:id', async (c) => {
+  const id = uploadIdOf(c);
+  await requireCapability(c, id);
+  return c.json(unwrap(await sessionStub(c.env, id).abort()));
+});
+
+/** Events: the Durable Object accepts the WebSocket itself, so the socket can hibernate. */
+uploads.get('/:id/events', async (c) => {
+  const id = uploadIdOf(c);
+  await requireCapability(c, id);
+  const wantsSocket = c.req.header('upgrade')?.toLowerCase() === 'websocket';
+  const wantsStream = (c.req.header('accept') ?? '').includes('text/event-stream');
+  if (!wantsSocket && !wantsStream) {
+    throw new AppError('ERR_BAD_REQUEST', 'Open this URL as a WebSocket, or with "Accept: text/event-stream" for SSE.');
+  }
+  return sessionStub(c.env, id).fetch(c.req.raw);
+});

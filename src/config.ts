@@ -1,0 +1,88 @@
+/**
+ * @module Runtime configuration read from the Worker's variables, with defaults, parsed once
+ * per environment object. Invalid values fail loudly (ERR_NOT_CONFIGURED) rather than silently.
+ */
+import { KeyRing } from './domain/capability';
+import { AppError } from './domain/errors';
+import { MiB, type PartLimits } from './domain/part-plan';
+import type { Env } from './env';
+
+export const DEFAULT_ALLOWED_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+  'video/mp4',
+  'video/quicktime',
+  'video/webm',
+  'application/pdf',
+];
+
+export interface AppConfig {
+  maxFileSize: number;
+  allowedTypes: string[];
+  partLimits: PartLimits;
+  /** How long an unfinished upload (and its token) lives. */
+  uploadTtlSeconds: number;
+  allowAnonymous: boolean;
+  jwtSecret?: string;
+  /** Null when no keys are configured: creating uploads is then refused. */
+  keyRing: KeyRing | null;
+  keyRingError?: string;
+}
+
+const cache = new WeakMap<object, AppConfig>();
+
+function integer(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new AppError('ERR_NOT_CONFIGURED', `${name} must be a positive integer`);
+  return n;
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const cached = cache.get(env);
+  if (cached) return cached;
+
+  const partLimits: PartLimits = {
+    min: integer(env.PART_SIZE_MIN, 5 * MiB, 'PART_SIZE_MIN'),
+    max: integer(env.PART_SIZE_MAX, 64 * MiB, 'PART_SIZE_MAX'),
+    default: integer(env.PART_SIZE_DEFAULT, 8 * MiB, 'PART_SIZE_DEFAULT'),
+    maxParts: 10_000,
+  };
+  let keyRing: KeyRing | null = null;
+  let keyRingError: string | undefined;
+  if (env.UPLOAD_TOKEN_KEYS) {
+    try {
+      keyRing = KeyRing.parse(env.UPLOAD_TOKEN_KEYS, env.UPLOAD_TOKEN_SIGNING_KEY);
+    } catch (error) {
+      keyRingError = (error as Error).message;
+    }
+  }
+  const config: AppConfig = {
+    maxFileSize: integer(env.MAX_FILE_SIZE, 5 * 1024 * MiB, 'MAX_FILE_SIZE'),
+    allowedTypes: env.ALLOWED_TYPES
+      ? env.ALLOWED_TYPES.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)
+      : DEFAULT_ALLOWED_TYPES,
+    partLimits,
+    uploadTtlSeconds: integer(env.UPLOAD_TTL_SECONDS, 24 * 3600, 'UPLOAD_TTL_SECONDS'),
+    allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
+    jwtSecret: env.AUTH_JWT_SECRET || undefined,
+    keyRing,
+    keyRingError,
+  };
+  cache.set(env, config);
+  return config;
+}
+
+/** The key ring, or a clear error when the deployment has no (valid) upload-token keys. */
+export function requireKeyRing(config: AppConfig): KeyRing {
+  if (config.keyRing) return config.keyRing;
+  throw new AppError(
+    'ERR_NOT_CONFIGURED',
+    config.keyRingError ?? 'Upload tokens are not configured: set the UPLOAD_TOKEN_KEYS secret ("id:secret").',
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * @module Stable error codes and their HTTP statuses, declared once (as tusd does), plus the
+ * plain-value error shape that crosses Durable Object RPC (no `instanceof` across isolates).
+ */
+
+export const ERROR_STATUS = {
+  ERR_BAD_REQUEST: 400,
+  ERR_INVALID_JSON: 400,
+  ERR_VALIDATION: 400,
+  ERR_EMPTY_FILE: 400,
+  ERR_PART_NUMBER: 400,
+  ERR_PART_SIZE: 400,
+  ERR_DIGEST_INVALID: 400,
+  ERR_DIGEST_MISMATCH: 400,
+  ERR_UNAUTHORIZED: 401,
+  ERR_TOKEN_INVALID: 401,
+  ERR_TOKEN_EXPIRED: 401,
+  ERR_TOKEN_SCOPE: 403,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_UPLOAD_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_UPLOAD_STATE: 409,
+  ERR_PART_IN_FLIGHT: 409,
+  ERR_PARTS_MISSING: 409,
+  ERR_NOT_READY: 409,
+  ERR_UPLOAD_GONE: 410,
+  ERR_LENGTH_REQUIRED: 411,
+  ERR_PRECONDITION_FAILED: 412,
+  ERR_FILE_TOO_LARGE: 413,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_PART_TOO_LARGE: 413,
+  ERR_TYPE_NOT_ALLOWED: 415,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_RANGE_NOT_SATISFIABLE: 416,
+  ERR_RATE_LIMITED: 429,
+  ERR_INTERNAL: 500,
+  ERR_STORAGE: 502,
+  ERR_NOT_CONFIGURED: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The wire and RPC shape of an error: what clients see under `error`. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** An error that knows its stable code; rendered to JSON by the one error handler. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+/** A result that can cross RPC as a plain value. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (code: ErrorCode, message: string, details?: Record<string, unknown>): { ok: false; error: ErrorBody } => ({
+  ok: false,
+  error: details ? { code, message, details } : { code, message },
+});
+
+/** Turns an RPC result back into a value, or throws the matching AppError at the edge. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new AppError(result.error.code, result.error.message, result.error.details);
+}

@@ -1,0 +1,203 @@
+/**
+ * @module The session's SQLite manifest: one upload row, its confirmed parts and part leases.
+ * Synchronous `sql.exec` calls only, so each method is atomic under the input gate; callers
+ * combine several in `transactionSync` where they must commit together.
+ */
+import type { PartInfo, UploadResult, UploadState } from '../protocol/messages';
+
+export interface UploadRow {
+  id: string;
+  owner: string;
+  key: string;
+  name: string;
+  type: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  r2UploadId: string;
+  state: UploadState;
+  reason: string | null;
+  sha256: string | null;
+  metadata: Record<string, string> | null;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  assemblyAttempts: number;
+  jobQueued: boolean;
+  result: UploadResult | null;
+}
+
+export interface PartRow extends PartInfo {
+  etag: string;
+  digest: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS upload (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  part_size INTEGER NOT NULL,
+  part_count INTEGER NOT NULL,
+  r2_upload_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  sha256 TEXT,
+  metadata TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  assembly_attempts INTEGER NOT NULL DEFAULT 0,
+  job_queued INTEGER NOT NULL DEFAULT 0,
+  result TEXT
+);
+CREATE TABLE IF NOT EXISTS parts (
+  part_number INTEGER PRIMARY KEY,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  digest TEXT,
+  confirmed_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+  part_number INTEGER PRIMARY KEY,
+  lease_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`;
+
+type Raw = Record<string, SqlStorageValue>;
+
+function toUploadRow(raw: Raw): UploadRow {
+  return {
+    id: raw.id as string,
+    owner: raw.owner as string,
+    key: raw.key as string,
+    name: raw.name as string,
+    type: raw.type as string,
+    size: raw.size as number,
+    partSize: raw.part_size as number,
+    partCount: raw.part_count as number,
+    r2UploadId: raw.r2_upload_id as string,
+    state: raw.state as UploadState,
+    reason: (raw.reason as string | null) ?? null,
+    sha256: (raw.sha256 as string | null) ?? null,
+    metadata: raw.metadata ? (JSON.parse(raw.metadata as string) as Record<string, string>) : null,
+    createdAt: raw.created_at as number,
+    updatedAt: raw.updated_at as number,
+    expiresAt: raw.expires_at as number,
+    assemblyAttempts: raw.assembly_attempts as number,
+    jobQueued: raw.job_queued === 1,
+    result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
+  };
+}
+
+export type NewUpload = Omit<UploadRow, 'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result'>;
+
+export class ManifestStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  upload(): UploadRow | null {
+    const rows = this.sql.exec<Raw>('SELECT * FROM upload LIMIT 1').toArray();
+    return rows[0] ? toUploadRow(rows[0]) : null;
+  }
+
+  insert(u: NewUpload): void {
+    this.sql.exec(
+      `INSERT INTO upload (id, owner, key, name, type, size, part_size, part_count, r2_upload_id, state,
+         sha256, metadata, created_at, updated_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)`,
+      u.id, u.owner, u.key, u.name, u.type, u.size, u.partSize, u.partCount, u.r2UploadId,
+      u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt,
+    );
+  }
+
+  setState(state: UploadState, reason: string | null = null, now = Date.now()): void {
+    this.sql.exec('UPDATE upload SET state = ?, reason = ?, updated_at = ?', state, reason, now);
+  }
+
+  setResult(result: UploadResult): void {
+    this.sql.exec('UPDATE upload SET result = ?', JSON.stringify(result));
+  }
+
+  bumpAssemblyAttempts(): number {
+    return this.sql.exec<{ n: number }>(
+      'UPDATE upload SET assembly_attempts = assembly_attempts + 1 RETURNING assembly_attempts AS n',
+    ).one().n;
+  }
+
+  setJobQueued(): void {
+    this.sql.exec('UPDATE upload SET job_queued = 1');
+  }
+
+  part(partNumber: number): PartRow | null {
+    const rows = this.sql
+      .exec<Raw>('SELECT part_number, size, etag, digest FROM parts WHERE part_number = ?', partNumber)
+      .toArray();
+    const raw = rows[0];
+    return raw
+      ? { partNumber: raw.part_number as number, size: raw.size as number, etag: raw.etag as string, digest: (raw.digest as string | null) ?? null }
+      : null;
+  }
+
+  parts(): PartRow[] {
+    return this.sql
+      .exec<Raw>('SELECT part_number, size, etag, digest FROM parts ORDER BY part_number')
+      .toArray()
+      .map((raw) => ({
+        partNumber: raw.part_number as number,
+        size: raw.size as number,
+        etag: raw.etag as string,
+        digest: (raw.digest as string | null) ?? null,
+      }));
+  }
+
+  /** Confirmed parts and bytes, derived from the parts table rather than kept twice. */
+  totals(): { confirmedParts: number; confirmedBytes: number } {
+    const row = this.sql
+      .exec<{ n: number; bytes: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM parts')
+      .one();
+    return { confirmedParts: row.n, confirmedBytes: row.bytes };
+  }
+
+  /** Records a confirmed part (replacing an earlier copy of it) and drops its lease, atomically. */
+  confirmPart(part: PartRow, now = Date.now()): void {
+    this.sql.exec(
+      `INSERT INTO parts (part_number, size, etag, digest, confirmed_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+         digest = excluded.digest, confirmed_at = excluded.confirmed_at`,
+      part.partNumber, part.size, part.etag, part.digest, now,
+    );
+    this.sql.exec('DELETE FROM leases WHERE part_number = ?', part.partNumber);
+    this.sql.exec(
+      "UPDATE upload SET updated_at = ?, state = CASE WHEN state = 'created' THEN 'uploading' ELSE state END",
+      now,
+    );
+  }
+
+  lease(partNumber: number): { leaseId: string; expiresAt: number } | null {
+    const rows = this.sql
+      .exec<{ lease_id: string; expires_at: number }>('SELECT lease_id, expires_at FROM leases WHERE part_number = ?', partNumber)
+      .toArray();
+    return rows[0] ? { leaseId: rows[0].lease_id, expiresAt: rows[0].expires_at } : null;
+  }
+
+  putLease(partNumber: number, leaseId: string, expiresAt: number): void {
+    this.sql.exec(
+      'INSERT OR REPLACE INTO leases (part_number, lease_id, expires_at) VALUES (?, ?, ?)',
+      partNumber, leaseId, expiresAt,
+    );
+  }
+
+  releaseLease(partNumber: number, leaseId: string): void {
+    this.sql.exec('DELETE FROM leases WHERE part_number = ? AND lease_id = ?', partNumber, leaseId);
+  }
+
+  clearLeases(): void {
+    this.sql.exec('DELETE FROM leases');
+  }
+}

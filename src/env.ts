@@ -1,0 +1,34 @@
+/** @module The Worker's bindings and variables, typed in one place. */
+import type { UploadSession } from './durable/upload-session';
+import type { QueueMessage } from './protocol/messages';
+
+export interface Env {
+  BUCKET: R2Bucket;
+  UPLOAD_SESSION: DurableObjectNamespace<UploadSession>;
+  PROCESS_QUEUE: Queue<QueueMessage>;
+  ASSETS?: Fetcher;
+
+  /** Limits and allowlist (strings, as wrangler vars are); defaults live in config.ts. */
+  MAX_FILE_SIZE?: string;
+  ALLOWED_TYPES?: string;
+  PART_SIZE_DEFAULT?: string;
+  PART_SIZE_MIN?: string;
+  PART_SIZE_MAX?: string;
+  UPLOAD_TTL_SECONDS?: string;
+
+  /** Secrets. */
+  AUTH_JWT_SECRET?: string;
+  UPLOAD_TOKEN_KEYS?: string;
+  UPLOAD_TOKEN_SIGNING_KEY?: string;
+  /** "true" lets anyone create uploads (owner "anonymous"): local development only. */
+  DEV_ALLOW_ANONYMOUS_UPLOADS?: string;
+}
+
+type WorkerEnv = Env;
+
+/** Types `env` from `cloudflare:workers` (used by the tests) as our bindings. */
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {}
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * @module Shapes shared between senders and receivers: the upload manifest, the events stream
+ * (WebSocket / SSE) messages and the queue messages. One discriminated union per channel,
+ * imported by the session, the routes, the consumers and the browser client alike.
+ */
+
+export const UPLOAD_STATES = [
+  'created',
+  'uploading',
+  'assembling',
+  'validating',
+  'processing',
+  'ready',
+  'aborted',
+  'expired',
+  'rejected',
+  'failed',
+] as const;
+
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
+/** States after which nothing more happens to an upload. */
+export const TERMINAL_STATES: readonly UploadState[] = ['ready', 'aborted', 'expired', 'rejected', 'failed'];
+
+/** States in which parts are accepted. */
+export const ACCEPTING_STATES: readonly UploadState[] = ['created', 'uploading'];
+
+export interface PartInfo {
+  partNumber: number;
+  size: number;
+}
+
+export interface UploadResult {
+  /** Where the finished file is served. */
+  url: string;
+  /** Type seen in the bytes. */
+  detectedType: string | null;
+  /** SHA-256 (hex) of the whole object, when it was computed. */
+  sha256?: string;
+}
+
+/** The authoritative state of an upload (`GET /api/uploads/:id`, and the events `snapshot`). */
+export interface Manifest {
+  id: string;
+  state: UploadState;
+  reason?: string;
+  name: string;
+  type: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  confirmedBytes: number;
+  confirmedParts: number;
+  parts: PartInfo[];
+  missingParts: number[];
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  metadata?: Record<string, string>;
+  result?: UploadResult;
+}
+
+export interface ProgressFields {
+  confirmedBytes: number;
+  confirmedParts: number;
+  size: number;
+  partCount: number;
+}
+
+/** Messages on `GET /api/uploads/:id/events` (WebSocket frames or SSE `data:` lines). */
+export type EventMessage =
+  | { type: 'snapshot'; manifest: Manifest }
+  | ({ type: 'progress' } & ProgressFields)
+  | { type: 'state'; state: UploadState; reason?: string; result?: UploadResult };
+
+/** Messages on the processing queue. */
+export type ProcessMessage = {
+  type: 'process';
+  uploadId: string;
+  key: string;
+  declaredType: string;
+  size: number;
+  sha256?: string;
+};
+
+export type QueueMessage = ProcessMessage;

@@ -1,0 +1,13 @@
+/**
+ * @module Object key layout in the bucket. Keys are built by the server only, never from a
+ * client's file name, and grouped by prefix so lifecycle rules can target them.
+ */
+
+/** Owner ids become a key segment: kept when plainly safe, otherwise replaced by a hash. */
+export async function ownerSegment(owner: string): Promise<string> {
+  if (/^[A-Za-z0-9._-]{1,64}$/.test(owner) && owner !== '.' && owner !== '..') return owner;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(owner));
+  return 'h-' + Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const originalKey = (ownerSeg: string, uploadId: string): string => `originals/${ownerSeg}/${uploadId}`;

@@ -1,0 +1,60 @@
+/**
+ * @module The only module that talks R2 multipart: create, upload a part, complete, abort,
+ * and reads for serving. Knows keys and R2 calls; knows nothing of sessions or HTTP.
+ */
+
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+}
+
+export class R2Store {
+  constructor(private readonly bucket: R2Bucket) {}
+
+  async createMultipart(key: string, contentType: string, customMetadata?: Record<string, string>): Promise<string> {
+    const upload = await this.bucket.createMultipartUpload(key, { httpMetadata: { contentType }, customMetadata });
+    return upload.uploadId;
+  }
+
+  /** Streams `body` (of a known length) into part `partNumber`. */
+  async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream): Promise<StoredPart> {
+    const part = await this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, body);
+    return { partNumber: part.partNumber, etag: part.etag };
+  }
+
+  /** Completes the upload. R2's complete() is not idempotent: callers must record that it ran. */
+  async completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ size: number; etag: string }> {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const object = await this.bucket.resumeMultipartUpload(key, uploadId).complete(sorted);
+    return { size: object.size, etag: object.httpEtag };
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.bucket.resumeMultipartUpload(key, uploadId).abort();
+    } catch (error) {
+      // Aborting an upload R2 no longer knows (already aborted or completed) is the desired end state.
+      if (!/NoSuchUpload|does not exist|not found/i.test(String(error))) throw error;
+    }
+  }
+
+  head(key: string): Promise<R2Object | null> {
+    return this.bucket.head(key);
+  }
+
+  /** Reads `length` bytes from the start of the object. */
+  async readHead(key: string, length: number): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(key, { range: { offset: 0, length } });
+    if (!object) return null;
+    return new Uint8Array(await object.arrayBuffer());
+  }
+
+  /** Reads for serving: R2 parses `Range` and conditional headers itself. */
+  get(key: string, headers: Headers): Promise<R2ObjectBody | R2Object | null> {
+    return this.bucket.get(key, { range: headers, onlyIf: headers });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.bucket.delete(key);
+  }
+}

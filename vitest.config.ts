@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+/** The same development settings `npm run dev` loads (wrangler dev --env-file dev.env). */
+function devVars(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(new URL('./dev.env', import.meta.url), 'utf8').split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]!] = match[2]!;
+  }
+  return vars;
+}
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: { bindings: devVars() },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'test/node/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
