@@ -23,6 +23,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'test/node/**'],
     testTimeout: 30_000,
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     hookTimeout: 30_000,
   },
 });

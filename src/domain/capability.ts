@@ -96,6 +96,9 @@ export async function verifyCapability(
   const signature = decodeBase64(token.slice(dot + 1));
   const claimsBytes = decodeBase64(payload);
   if (!signature || !claimsBytes) return { ok: false, reason: 'malformed' };
+  // Only the canonical encoding is accepted: unused low bits of the last character must not
+  // give one signature many spellings.
+  if (encodeBase64Url(signature) !== token.slice(dot + 1)) return { ok: false, reason: 'bad-signature' };
 
   let claims: CapabilityClaims;
   try {
