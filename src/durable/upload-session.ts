@@ -340,6 +340,7 @@ export class UploadSession extends DurableObject<Env> {
           await this.ctx.storage.setAlarm(Date.now() + ASSEMBLY_BASE_DELAY_MS * 2 ** (attempts - 1));
         } else {
           this.setState('failed', `ERR_ASSEMBLY_FAILED: ${String(error).slice(0, 300)}`);
+          await this.r2.abortMultipart(upload.key, upload.r2UploadId).catch(() => undefined);
         }
         return;
       }
