@@ -390,7 +390,8 @@ export class UploadSession extends DurableObject<Env> {
 
   private processMessage(upload: UploadRow): ProcessMessage {
     return {
-      type: 'process',
+      type: 'upload.assembled',
+      v: 1,
       uploadId: upload.id,
       key: upload.key,
       declaredType: upload.type,

@@ -73,9 +73,10 @@ export type EventMessage =
   | ({ type: 'progress' } & ProgressFields)
   | { type: 'state'; state: UploadState; reason?: string; result?: UploadResult };
 
-/** Messages on the processing queue. */
+/** Messages on the processing queue: typed and versioned, so consumers can evolve. */
 export type ProcessMessage = {
-  type: 'process';
+  type: 'upload.assembled';
+  v: 1;
   uploadId: string;
   key: string;
   declaredType: string;

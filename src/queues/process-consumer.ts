@@ -42,7 +42,7 @@ export async function processUpload(message: ProcessMessage, env: Env): Promise<
 export async function handleQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     try {
-      if (message.body.type === 'process') await processUpload(message.body, env);
+      if (message.body.type === 'upload.assembled') await processUpload(message.body, env);
       message.ack();
     } catch (error) {
       console.error('processing failed', message.id, message.attempts, error);
