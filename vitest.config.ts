@@ -13,17 +13,36 @@ function devVars(): Record<string, string> {
 }
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: { bindings: devVars() },
-    }),
-  ],
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/node/**'],
-    testTimeout: 30_000,
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
-    hookTimeout: 30_000,
+    projects: [
+      {
+        // Worker, Durable Object and Queue code, inside workerd.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: devVars() },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/node/**'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        // Real clients (Chromium via Playwright, the client library in Node) against `wrangler dev`.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', 'test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,127 @@
+/**
+ * @module The native HTTP API as the browser (or Node) client sees it: typed calls, and failures
+ * turned into `ApiError` values the retry policy can classify. Nothing else talks HTTP.
+ */
+import type { Manifest, UploadState } from '../protocol/messages';
+import type { RequestFailure } from './retry-policy';
+
+export interface ServerConfig {
+  maxFileSize: number;
+  allowedTypes: string[];
+  partSize: { min: number; max: number; default: number };
+  maxParts: number;
+}
+
+export interface CreatedUpload {
+  id: string;
+  key: string;
+  state: UploadState;
+  size: number;
+  partSize: number;
+  partCount: number;
+  expiresAt: string;
+  uploadToken: string;
+  urls: { self: string; parts: string; complete: string; events: string };
+}
+
+export interface PartReceipt {
+  partNumber: number;
+  size: number;
+  etag: string;
+  confirmedBytes: number;
+  confirmedParts: number;
+}
+
+export class ApiError extends Error implements RequestFailure {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiClientOptions {
+  /** Origin (and optional path prefix) of the upload service; '' for same-origin. */
+  endpoint: string;
+  /** Supplies the app's bearer JWT for creating uploads (not needed in dev mode). */
+  getAuthToken?: () => string | undefined | Promise<string | undefined>;
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  private readonly endpoint: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  url(path: string): string {
+    return `${this.endpoint}${path}`;
+  }
+
+  config(): Promise<ServerConfig> {
+    return this.request('GET', '/api/config');
+  }
+
+  async create(body: { name: string; size: number; type: string; partSize?: number; sha256?: string; metadata?: Record<string, string> }): Promise<CreatedUpload> {
+    const auth = await this.options.getAuthToken?.();
+    return this.request('POST', '/api/uploads', {
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  }
+
+  manifest(id: string, token: string, signal?: AbortSignal): Promise<Manifest> {
+    return this.request('GET', `/api/uploads/${id}`, { headers: bearer(token), signal });
+  }
+
+  putPart(id: string, token: string, partNumber: number, body: Blob, signal?: AbortSignal): Promise<PartReceipt> {
+    return this.request('PUT', `/api/uploads/${id}/parts/${partNumber}`, { headers: bearer(token), body, signal });
+  }
+
+  complete(id: string, token: string): Promise<{ state: UploadState }> {
+    return this.request('POST', `/api/uploads/${id}/complete`, { headers: bearer(token) });
+  }
+
+  abort(id: string, token: string): Promise<{ state: UploadState }> {
+    return this.request('DELETE', `/api/uploads/${id}`, { headers: bearer(token) });
+  }
+
+  /** Absolute ws(s):// URL of the events stream (browsers cannot set headers on a WebSocket). */
+  eventsUrl(id: string, token: string, protocol: 'ws' | 'http'): string {
+    const base = new URL(this.url(`/api/uploads/${id}/events`), globalThis.location?.href);
+    if (protocol === 'ws') base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    base.searchParams.set('token', token);
+    return base.toString();
+  }
+
+  private async request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(path), { ...init, method });
+    } catch (error) {
+      if (init.signal?.aborted) throw init.signal.reason ?? error;
+      throw new ApiError(0, `The network request failed: ${(error as Error).message}`);
+    }
+    if (response.ok) return (await response.json()) as T;
+    let code: string | undefined;
+    let message = `${method} ${path} failed with ${response.status}`;
+    try {
+      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      code = body.error?.code;
+      if (body.error?.message) message = body.error.message;
+    } catch {
+      // Not our JSON (a proxy's error page): keep the generic message.
+    }
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new ApiError(response.status, message, code, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  }
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

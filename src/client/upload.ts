@@ -1,0 +1,495 @@
+/**
+ * @module One file's upload: validation before the network, resumable parallel part transfer with
+ * adaptive concurrency and retries, pause/resume/cancel, and server-acknowledged progress.
+ * State machine: idle → validating → uploading ⇄ paused → processing → ready, or failed /
+ * rejected / cancelled. The progress it reports comes from the server only, and never goes back.
+ */
+import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
+import type { EventMessage, Manifest, UploadResult, UploadState } from '../protocol/messages';
+import { ApiError, type ApiClient, type ServerConfig } from './api-client';
+import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
+import { Emitter } from './emitter';
+import { fingerprint } from './fingerprint';
+import { ProgressFeed } from './progress-feed';
+import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
+import type { UploadStore } from './upload-store';
+
+export type ClientState =
+  | 'idle'
+  | 'validating'
+  | 'uploading'
+  | 'paused'
+  | 'processing'
+  | 'ready'
+  | 'failed'
+  | 'rejected'
+  | 'cancelled';
+
+export const FINAL_CLIENT_STATES: readonly ClientState[] = ['ready', 'failed', 'rejected', 'cancelled'];
+
+export interface UploadProgress {
+  /** Bytes the server has confirmed: the bar. */
+  confirmedBytes: number;
+  /** Bytes being sent right now and not yet confirmed (may be shown lighter). */
+  inFlightBytes: number;
+  totalBytes: number;
+  confirmedParts: number;
+  partCount: number;
+  /** Confirmed bytes per second over the last few seconds. */
+  bytesPerSecond: number;
+  /** Estimated seconds left, or null while unknown. */
+  secondsLeft: number | null;
+}
+
+export interface UploadEvents extends Record<string, unknown> {
+  state: { state: ClientState; reason?: string; serverState?: UploadState };
+  progress: UploadProgress;
+  error: { code: string; message: string };
+  /** A part request finished (for diagnostics and tests). */
+  part: { partNumber: number; ok: boolean; status?: number };
+}
+
+export interface UploadOptions {
+  /** Part size to ask the server for (bytes); the server's default otherwise. */
+  partSize?: number;
+  /** Fixed concurrency; adaptive (starting at 4) when unset. */
+  concurrency?: number;
+  metadata?: Record<string, string>;
+  /** Overrides for the file's name and type (a Blob in Node has neither). */
+  name?: string;
+  type?: string;
+  /** A FileSystemFileHandle to remember, so a later page can resume without re-selection. */
+  handle?: unknown;
+}
+
+export interface UploadContext {
+  api: ApiClient;
+  store: UploadStore;
+  config: () => Promise<ServerConfig>;
+  hints: NetworkHints;
+}
+
+/** Why in-flight requests were aborted: a pause is not an error. */
+const PAUSED = Symbol('paused');
+
+type FileLike = Blob & { name?: string; lastModified?: number };
+
+function describeSize(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export class Upload extends Emitter<UploadEvents> {
+  state: ClientState = 'idle';
+  reason: string | undefined;
+  id: string | undefined;
+  /** The final manifest (with `result`) once the server is done. */
+  manifest: Manifest | undefined;
+  readonly name: string;
+  readonly type: string;
+  /** Resolves with the final state (ready, failed, rejected or cancelled). */
+  readonly done: Promise<ClientState>;
+
+  private token = '';
+  private partSize = 0;
+  private partCount = 0;
+  private fp = '';
+  private confirmedBytes = 0;
+  private confirmedParts = 0;
+  private queue: number[] = [];
+  private readonly inflight = new Map<number, { controller: AbortController; size: number }>();
+  private readonly attempts = new Map<number, number>();
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly breaker = new CircuitBreaker();
+  private concurrency!: ConcurrencyController;
+  private feed: ProgressFeed | undefined;
+  private samples: { at: number; bytes: number }[] = [];
+  private resolveDone!: (state: ClientState) => void;
+  private completing = false;
+  private readonly onOnline = () => {
+    if (this.state === 'paused' && this.reason !== 'Paused') this.resume();
+  };
+  private readonly onOffline = () => {
+    if (this.state === 'uploading') this.suspend('Offline: the upload continues when the network is back.');
+  };
+
+  constructor(
+    readonly file: FileLike,
+    private readonly ctx: UploadContext,
+    private readonly options: UploadOptions = {},
+  ) {
+    super();
+    this.name = options.name ?? file.name ?? 'file';
+    this.type = (options.type ?? file.type ?? '').toLowerCase();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get progress(): UploadProgress {
+    const inFlightBytes = [...this.inflight.values()].reduce((sum, p) => sum + p.size, 0);
+    const now = Date.now();
+    const recent = this.samples.filter((s) => now - s.at <= 5000);
+    const first = recent[0];
+    const last = recent.at(-1);
+    const span = first && last ? (last.at - first.at) / 1000 : 0;
+    const bytesPerSecond = first && last && span > 0.2 ? (last.bytes - first.bytes) / span : 0;
+    const left = this.file.size - this.confirmedBytes;
+    return {
+      confirmedBytes: this.confirmedBytes,
+      inFlightBytes: Math.min(inFlightBytes, left),
+      totalBytes: this.file.size,
+      confirmedParts: this.confirmedParts,
+      partCount: this.partCount,
+      bytesPerSecond,
+      secondsLeft: bytesPerSecond > 0 ? left / bytesPerSecond : null,
+    };
+  }
+
+  /** Validates, creates or resumes the upload, and sends the parts. Called by the Uploader. */
+  async start(): Promise<void> {
+    try {
+      this.setState('validating');
+      const problem = await this.validate();
+      if (problem) return this.finish('rejected', problem);
+      const resumed = await this.resumeOrCreate();
+      if (!resumed) return;
+      this.watchNetwork(true);
+      this.feed = new ProgressFeed(this.ctx.api, this.id!, this.token, (m) => this.onServerMessage(m));
+      this.feed.start();
+      if (this.queue.length === 0) return this.partsDone();
+      this.setState('uploading');
+      this.fill();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  pause(): void {
+    if (this.state === 'uploading') this.suspend('Paused');
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.breaker.reset();
+    this.setState('uploading');
+    this.resync().then(() => this.fill(), (error) => this.onPartError(0, error));
+  }
+
+  async cancel(): Promise<void> {
+    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    this.stopTransfers();
+    if (this.id) await this.ctx.api.abort(this.id, this.token).catch(() => undefined);
+    if (this.fp) await this.ctx.store.delete(this.fp);
+    this.finish('cancelled', 'Cancelled');
+  }
+
+  // ---- validation and set-up -----------------------------------------------------------------
+
+  /** A reason a person can act on, or undefined when the file may be sent. */
+  private async validate(): Promise<string | undefined> {
+    const config = await this.ctx.config();
+    const head = new Uint8Array(await this.file.slice(0, SNIFF_BYTES).arrayBuffer());
+    const sniffed = sniffType(head);
+    const type = this.type || sniffed || '';
+    (this as { type: string }).type = type;
+    const kinds = config.allowedTypes.map((t) => t.split('/')[1]?.toUpperCase()).join(', ');
+    if (!type || !config.allowedTypes.includes(type)) {
+      return `“${this.name}” is ${type ? `a ${type} file` : 'of an unknown type'}; accepted are ${kinds}.`;
+    }
+    if (this.file.size === 0) return `“${this.name}” is empty.`;
+    if (this.file.size > config.maxFileSize) {
+      return `“${this.name}” is ${describeSize(this.file.size)}; the limit is ${describeSize(config.maxFileSize)}.`;
+    }
+    if (!matchesDeclaredType(type, sniffed)) {
+      return `“${this.name}” says it is ${type}, but its content ${sniffed ? `looks like ${sniffed}` : 'does not match'}.`;
+    }
+    return undefined;
+  }
+
+  /** Picks up the server's manifest for a known file, or creates a new upload. */
+  private async resumeOrCreate(): Promise<boolean> {
+    this.fp = await fingerprint(this.file);
+    const known = await this.ctx.store.get(this.fp);
+    if (known) {
+      try {
+        const manifest = await this.ctx.api.manifest(known.uploadId, known.uploadToken);
+        this.id = known.uploadId;
+        this.token = known.uploadToken;
+        this.adopt(manifest);
+        if (manifest.state === 'created' || manifest.state === 'uploading') return true;
+        if (['assembling', 'validating', 'processing'].includes(manifest.state)) return true;
+        if (manifest.state === 'ready') {
+          await this.ctx.store.delete(this.fp);
+          this.manifest = manifest;
+          this.finish('ready');
+          return false;
+        }
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error;
+      }
+      // Gone, expired, rejected or unknown to the server: start over.
+      await this.ctx.store.delete(this.fp);
+    }
+    const created = await this.ctx.api.create({
+      name: this.name,
+      size: this.file.size,
+      type: this.type,
+      ...(this.options.partSize ? { partSize: this.options.partSize } : {}),
+      ...(this.options.metadata ? { metadata: this.options.metadata } : {}),
+    });
+    this.id = created.id;
+    this.token = created.uploadToken;
+    this.partSize = created.partSize;
+    this.partCount = created.partCount;
+    this.queue = Array.from({ length: created.partCount }, (_, i) => i + 1);
+    await this.ctx.store.put({
+      fingerprint: this.fp,
+      uploadId: created.id,
+      uploadToken: created.uploadToken,
+      name: this.name,
+      size: this.file.size,
+      type: this.type,
+      partSize: created.partSize,
+      partCount: created.partCount,
+      expiresAt: Date.parse(created.expiresAt),
+      createdAt: Date.now(),
+      ...(this.options.handle ? { handle: this.options.handle } : {}),
+    });
+    this.concurrency = this.makeConcurrency();
+    return true;
+  }
+
+  private makeConcurrency(): ConcurrencyController {
+    if (this.options.concurrency) {
+      const n = this.options.concurrency;
+      return new ConcurrencyController({ initial: n, min: n, max: n });
+    }
+    return new ConcurrencyController(concurrencyBounds(this.ctx.hints));
+  }
+
+  /** Takes the server's word on which parts exist. */
+  private adopt(manifest: Manifest): void {
+    this.partSize = manifest.partSize;
+    this.partCount = manifest.partCount;
+    this.acknowledge(manifest.confirmedBytes, manifest.confirmedParts);
+    this.queue = manifest.missingParts.filter((n) => !this.inflight.has(n));
+    this.concurrency ??= this.makeConcurrency();
+  }
+
+  // ---- the part pump -------------------------------------------------------------------------
+
+  private fill(): void {
+    if (this.state !== 'uploading') return;
+    while (this.inflight.size < this.concurrency.limit && this.queue.length > 0) {
+      this.sendPart(this.queue.shift()!);
+    }
+    if (this.inflight.size === 0 && this.queue.length === 0 && this.retryTimers.size === 0) void this.partsDone();
+  }
+
+  private async sendPart(partNumber: number): Promise<void> {
+    const start = (partNumber - 1) * this.partSize;
+    const end = Math.min(start + this.partSize, this.file.size);
+    const controller = new AbortController();
+    this.inflight.set(partNumber, { controller, size: end - start });
+    this.emit('progress', this.progress);
+    const began = Date.now();
+    try {
+      const receipt = await this.ctx.api.putPart(this.id!, this.token, partNumber, this.file.slice(start, end), controller.signal);
+      this.inflight.delete(partNumber);
+      this.attempts.delete(partNumber);
+      this.breaker.success();
+      this.concurrency.success(end - start, Date.now() - began);
+      this.emit('part', { partNumber, ok: true, status: 200 });
+      this.acknowledge(receipt.confirmedBytes, receipt.confirmedParts);
+      this.fill();
+    } catch (error) {
+      this.inflight.delete(partNumber);
+      if (controller.signal.aborted) {
+        // Paused or cancelled: the part goes back to the queue, no error.
+        if (this.state === 'paused' && !this.queue.includes(partNumber)) this.queue.unshift(partNumber);
+        return;
+      }
+      this.emit('part', { partNumber, ok: false, status: error instanceof ApiError ? error.status : undefined });
+      this.onPartError(partNumber, error);
+    }
+  }
+
+  private onPartError(partNumber: number, error: unknown): void {
+    if (!(error instanceof ApiError)) return this.fail(error);
+    const action = classify(error);
+    if (action === 'fail' || action === 'refresh-token') {
+      // Tokens live as long as the upload itself, so an expired one means the upload is over.
+      return this.fail(error);
+    }
+    this.concurrency.failure();
+    const attempt = (this.attempts.get(partNumber) ?? 0) + 1;
+    this.attempts.set(partNumber, attempt);
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    if (this.breaker.failure() || offline) {
+      if (partNumber > 0) this.queue.unshift(partNumber);
+      this.suspend(offline ? 'Offline: the upload continues when the network is back.' : 'Connection problems: retrying shortly.');
+      // Half-open: try again after a cool-down even if no `online` event comes.
+      this.later(() => this.state === 'paused' && this.reason?.startsWith('Connection') && this.resume(), 15_000);
+      return;
+    }
+    const delay = backoffDelay(attempt, undefined, error.retryAfterSeconds);
+    this.later(async () => {
+      if (action === 'resync') await this.resync().catch(() => undefined);
+      else if (partNumber > 0 && !this.queue.includes(partNumber)) this.queue.unshift(partNumber);
+      this.fill();
+    }, delay);
+  }
+
+  private later(work: () => unknown, ms: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      void work();
+    }, ms);
+    this.retryTimers.add(timer);
+  }
+
+  private async resync(): Promise<void> {
+    const manifest = await this.ctx.api.manifest(this.id!, this.token);
+    if (manifest.state === 'created' || manifest.state === 'uploading') this.adopt(manifest);
+    else this.onServerMessage({ type: 'snapshot', manifest });
+  }
+
+  /** Every part was sent: make sure the server assembles (idempotent), then follow its states. */
+  private async partsDone(): Promise<void> {
+    if (this.completing || FINAL_CLIENT_STATES.includes(this.state)) return;
+    this.completing = true;
+    this.setState('processing');
+    try {
+      const { state } = await this.ctx.api.complete(this.id!, this.token);
+      this.onServerState(state);
+    } catch (error) {
+      this.completing = false;
+      if (error instanceof ApiError && error.code === 'ERR_PARTS_MISSING') {
+        this.setState('uploading');
+        await this.resync();
+        return this.fill();
+      }
+      if (error instanceof ApiError && classify(error) === 'backoff') {
+        this.later(() => this.partsDone(), backoffDelay(2));
+        return;
+      }
+      this.fail(error);
+    }
+  }
+
+  // ---- server events -------------------------------------------------------------------------
+
+  private onServerMessage(message: EventMessage): void {
+    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (message.type === 'progress') return this.acknowledge(message.confirmedBytes, message.confirmedParts);
+    if (message.type === 'snapshot') {
+      this.acknowledge(message.manifest.confirmedBytes, message.manifest.confirmedParts);
+      if (message.manifest.state === 'ready') this.manifest = message.manifest;
+      return this.onServerState(message.manifest.state, message.manifest.reason);
+    }
+    this.onServerState(message.state, message.reason, message.result);
+  }
+
+  private onServerState(state: UploadState, reason?: string, result?: UploadResult): void {
+    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    switch (state) {
+      case 'ready':
+        if (result && this.manifest === undefined) this.manifest = { result } as Manifest;
+        void this.finishReady();
+        return;
+      case 'rejected':
+        return this.finish('rejected', reason ?? 'The server rejected the file.', state);
+      case 'failed':
+      case 'expired':
+      case 'aborted':
+        return this.finish('failed', reason ?? `The upload was ${state}.`, state);
+      case 'assembling':
+      case 'validating':
+      case 'processing':
+        if (this.state === 'uploading' || this.state === 'processing') this.setState('processing', undefined, state);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async finishReady(): Promise<void> {
+    try {
+      this.manifest = await this.ctx.api.manifest(this.id!, this.token);
+    } catch {
+      // The state said ready; the manifest is a nicety.
+    }
+    this.acknowledge(this.file.size, this.partCount);
+    await this.ctx.store.delete(this.fp);
+    this.finish('ready', undefined, 'ready');
+  }
+
+  /** Server-confirmed totals: the bar only ever moves forward. */
+  private acknowledge(confirmedBytes: number, confirmedParts: number): void {
+    if (confirmedBytes < this.confirmedBytes) return;
+    const moved = confirmedBytes > this.confirmedBytes;
+    this.confirmedBytes = confirmedBytes;
+    this.confirmedParts = Math.max(this.confirmedParts, confirmedParts);
+    if (moved) {
+      this.samples.push({ at: Date.now(), bytes: confirmedBytes });
+      if (this.samples.length > 50) this.samples.shift();
+    }
+    this.emit('progress', this.progress);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private setState(state: ClientState, reason?: string, serverState?: UploadState): void {
+    if (this.state === state && this.reason === reason) return;
+    this.state = state;
+    this.reason = reason;
+    this.emit('state', { state, ...(reason ? { reason } : {}), ...(serverState ? { serverState } : {}) });
+  }
+
+  private suspend(reason: string): void {
+    this.setState('paused', reason);
+    this.stopTransfers(false);
+  }
+
+  private stopTransfers(stopFeed = true): void {
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    for (const [partNumber, { controller }] of this.inflight) {
+      if (!this.queue.includes(partNumber)) this.queue.unshift(partNumber);
+      controller.abort(PAUSED);
+    }
+    this.queue.sort((a, b) => a - b);
+    if (stopFeed) this.feed?.stop();
+  }
+
+  private fail(error: unknown): void {
+    const code = error instanceof ApiError ? error.code ?? `HTTP_${error.status}` : 'ERR_CLIENT';
+    const message = error instanceof Error ? error.message : String(error);
+    this.emit('error', { code, message });
+    this.finish('failed', message);
+  }
+
+  private finish(state: ClientState, reason?: string, serverState?: UploadState): void {
+    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    this.stopTransfers();
+    this.watchNetwork(false);
+    this.setState(state, reason, serverState);
+    this.resolveDone(state);
+  }
+
+  private watchNetwork(on: boolean): void {
+    if (typeof addEventListener !== 'function' || typeof window === 'undefined') return;
+    if (on) {
+      addEventListener('online', this.onOnline);
+      addEventListener('offline', this.onOffline);
+    } else {
+      removeEventListener('online', this.onOnline);
+      removeEventListener('offline', this.onOffline);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @module The client's entry point: `new Uploader({ endpoint })`, then `uploader.add(file)`.
+ * Holds what uploads share: the API client, the server's config, the resume store.
+ */
+import { ApiClient, type ApiClientOptions, type ServerConfig } from './api-client';
+import type { NetworkHints } from './concurrency';
+import { Upload, type UploadOptions } from './upload';
+import { defaultUploadStore, type StoredUpload, type UploadStore } from './upload-store';
+
+export interface UploaderOptions extends Partial<ApiClientOptions> {
+  /** Where resumable manifests are kept; IndexedDB in browsers, memory in Node by default. */
+  store?: UploadStore;
+  /** Defaults for every upload added. */
+  defaults?: UploadOptions;
+}
+
+function networkHints(): NetworkHints {
+  if (typeof navigator === 'undefined') return {};
+  const connection = (navigator as Navigator & { connection?: { effectiveType?: string; saveData?: boolean } }).connection;
+  return {
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    ...(connection?.effectiveType ? { effectiveType: connection.effectiveType } : {}),
+    ...(connection?.saveData ? { saveData: true } : {}),
+  };
+}
+
+export class Uploader {
+  readonly api: ApiClient;
+  readonly store: UploadStore;
+  private configPromise: Promise<ServerConfig> | undefined;
+
+  constructor(private readonly options: UploaderOptions = {}) {
+    this.api = new ApiClient({ endpoint: options.endpoint ?? '', getAuthToken: options.getAuthToken, fetch: options.fetch });
+    this.store = options.store ?? defaultUploadStore();
+  }
+
+  /** The server's limits and allowlist, fetched once. */
+  config(): Promise<ServerConfig> {
+    this.configPromise ??= this.api.config().catch((error) => {
+      this.configPromise = undefined;
+      throw error;
+    });
+    return this.configPromise;
+  }
+
+  /** Starts uploading `file` (resuming it if this browser uploaded part of it before). */
+  add(file: Blob & { name?: string; lastModified?: number }, options: UploadOptions = {}): Upload {
+    const upload = new Upload(file, { api: this.api, store: this.store, config: () => this.config(), hints: networkHints() }, {
+      ...this.options.defaults,
+      ...options,
+    });
+    queueMicrotask(() => void upload.start());
+    return upload;
+  }
+
+  /** Unfinished uploads this browser knows of (select the same file again to resume). */
+  pending(): Promise<StoredUpload[]> {
+    return this.store.list();
+  }
+
+  /** Forgets an unfinished upload and aborts it on the server. */
+  async discard(record: StoredUpload): Promise<void> {
+    await this.api.abort(record.uploadId, record.uploadToken).catch(() => undefined);
+    await this.store.delete(record.fingerprint);
+  }
+}
