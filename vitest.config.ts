@@ -28,6 +28,7 @@ export default defineConfig({
           name: 'workers',
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**'],
+          globalSetup: ['./test/setup/clamd.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
