@@ -1,0 +1,171 @@
+/** @module A scanner that streams an object to a clamd daemon over TCP (`cloudflare:sockets`) with the INSTREAM command. */
+import { connect } from 'cloudflare:sockets';
+import { checkLength, ScannerUnavailableError, type ScanInfo, type Scanner, type ScanVerdict } from './scanner';
+
+export type ClamdOptions = {
+  host: string;
+  port: number;
+  /** Longest wait for any one step (connecting, one chunk accepted, the answer): a stall, not the whole scan. */
+  timeoutMs?: number;
+  /** Largest INSTREAM chunk; bigger stream chunks are split (without copying), smaller ones sent as they are. */
+  chunkSize?: number;
+};
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/** clamd's replies are one short line; anything longer is not clamd. */
+const MAX_REPLY_BYTES = 4096;
+
+/** `z` selects NUL-terminated commands and replies. */
+const INSTREAM = new TextEncoder().encode('zINSTREAM\0');
+/** A zero-length chunk ends the stream. */
+const END_OF_STREAM = new Uint8Array(4);
+
+const lengthPrefix = (length: number): Uint8Array => {
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, length, false);
+  return prefix;
+};
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Reads clamd's one reply: up to the NUL terminator, or to the end of the connection. */
+async function readReply(readable: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = readable.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const nul = value.indexOf(0);
+      const part = nul === -1 ? value : value.subarray(0, nul);
+      length += part.length;
+      if (length > MAX_REPLY_BYTES) throw new Error('the answer is too long to be from clamd');
+      text += decoder.decode(part, { stream: true });
+      if (nul !== -1) break;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return (text + decoder.decode()).trim();
+}
+
+/**
+ * Scans with clamd's INSTREAM: `zINSTREAM\0`, then chunks each prefixed by a 4-byte big-endian
+ * length, then a zero length; clamd answers `stream: OK` or `stream: <NAME> FOUND`. Anything
+ * else (an ERROR such as `INSTREAM size limit exceeded`, a refused connection, a stall) throws
+ * ScannerUnavailableError. The object is streamed with backpressure, never buffered.
+ *
+ * clamd refuses streams over its StreamMaxLength (at most 4 GB) and, by default, does not look
+ * past MaxFileSize/MaxScanSize: size the daemon's limits for the largest upload allowed.
+ */
+export class ClamdScanner implements Scanner {
+  readonly name = 'clamd';
+  private readonly host: string;
+  private readonly port: number;
+  private readonly timeoutMs: number;
+  private readonly chunkSize: number;
+
+  constructor(options: ClamdOptions) {
+    const { host, port, timeoutMs = DEFAULT_TIMEOUT_MS, chunkSize = DEFAULT_CHUNK_SIZE } = options;
+    if (!host) throw new RangeError('clamd host is required');
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`bad clamd port ${port}`);
+    if (!(timeoutMs > 0)) throw new RangeError(`bad clamd timeout ${timeoutMs}`);
+    if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 0xffff_ffff) throw new RangeError(`bad chunk size ${chunkSize}`);
+    this.host = host;
+    this.port = port;
+    this.timeoutMs = timeoutMs;
+    this.chunkSize = chunkSize;
+  }
+
+  /** Waits for one step, failing as unavailable after timeoutMs; a fresh timer per step, so none leaks. */
+  private async within<T>(step: string, promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ScannerUnavailableError(this.name, `timed out after ${this.timeoutMs} ms (${step})`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private verdict(reply: string): ScanVerdict {
+    if (reply === 'stream: OK') return { clean: true, scanner: this.name };
+    const found = /^stream: (.+) FOUND$/.exec(reply);
+    if (found) return { clean: false, scanner: this.name, signature: found[1]! };
+    throw new ScannerUnavailableError(this.name, reply ? `clamd answered "${reply}"` : 'clamd closed the connection without an answer');
+  }
+
+  async scan(body: ReadableStream<Uint8Array>, info: ScanInfo): Promise<ScanVerdict> {
+    const source = body.getReader();
+    let sourceDone = false;
+    // The object's own read errors are not clamd's: they propagate unchanged.
+    let sourceFailed = false;
+    const nextChunk = () =>
+      source.read().catch((error: unknown) => {
+        sourceFailed = true;
+        throw error;
+      });
+    let socket: Socket;
+    try {
+      socket = connect({ hostname: this.host, port: this.port });
+    } catch (error) {
+      source.cancel().catch(() => {});
+      throw new ScannerUnavailableError(this.name, `cannot connect to ${this.host}:${this.port}: ${errorText(error)}`, { cause: error });
+    }
+    // Settled promises nobody else awaits must not surface as unhandled rejections.
+    socket.closed.catch(() => {});
+    // Read the answer from the start: clamd answers early (and hangs up) when it refuses a stream.
+    let answered = false;
+    const reply = readReply(socket.readable as ReadableStream<Uint8Array>);
+    reply.then(() => (answered = true), () => (answered = true));
+    const writer = socket.writable.getWriter();
+    let step = `connect to ${this.host}:${this.port}`;
+    try {
+      await this.within(step, socket.opened);
+      step = 'send';
+      await this.within(step, writer.write(INSTREAM));
+      let sent = 0;
+      while (!answered) {
+        const { done, value } = await nextChunk();
+        if (done) {
+          sourceDone = true;
+          break;
+        }
+        for (let offset = 0; offset < value.length && !answered; offset += this.chunkSize) {
+          const piece = value.subarray(offset, offset + this.chunkSize);
+          await this.within(step, Promise.all([writer.write(lengthPrefix(piece.length)), writer.write(piece)]));
+        }
+        sent += value.length;
+      }
+      if (answered) {
+        const said = await reply.catch(() => '');
+        throw new ScannerUnavailableError(
+          this.name,
+          said ? `clamd answered "${said}" before the end of the stream` : 'clamd hung up before the end of the stream',
+        );
+      }
+      checkLength(this.name, sent, info.size);
+      await this.within(step, writer.write(END_OF_STREAM));
+      step = 'answer';
+      return this.verdict(await this.within(step, reply));
+    } catch (error) {
+      if (error instanceof ScannerUnavailableError || sourceFailed) throw error;
+      // The socket failed, so the answer settles soon: if clamd said why before hanging up
+      // (e.g. the size limit), that is the better message.
+      const said = await this.within('answer', reply).catch(() => '');
+      const why = said ? `clamd answered "${said}"` : `${step} failed: ${errorText(error)}`;
+      throw new ScannerUnavailableError(this.name, why, { cause: error });
+    } finally {
+      if (!sourceDone) source.cancel().catch(() => {});
+      await this.within('close', socket.close()).catch(() => {});
+    }
+  }
+}
