@@ -32,6 +32,8 @@ export interface AppConfig {
   /** Null when no keys are configured: creating uploads is then refused. */
   keyRing: KeyRing | null;
   keyRingError?: string;
+  /** Exact origins allowed for cross-origin browser calls. */
+  corsOrigins: string[];
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -73,6 +75,10 @@ export function loadConfig(env: Env): AppConfig {
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,
     keyRingError,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter((o) => o !== '' && o !== '*'),
   };
   cache.set(env, config);
   return config;

@@ -7,6 +7,10 @@ export interface Env {
   UPLOAD_SESSION: DurableObjectNamespace<UploadSession>;
   PROCESS_QUEUE: Queue<QueueMessage>;
   ASSETS?: Fetcher;
+  /** Rate limiters (Workers rate-limiting binding; emulated by wrangler dev). */
+  CREATE_LIMIT_OWNER?: RateLimit;
+  CREATE_LIMIT_IP?: RateLimit;
+  PART_LIMIT?: RateLimit;
 
   /** Limits and allowlist (strings, as wrangler vars are); defaults live in config.ts. */
   MAX_FILE_SIZE?: string;
@@ -15,6 +19,8 @@ export interface Env {
   PART_SIZE_MIN?: string;
   PART_SIZE_MAX?: string;
   UPLOAD_TTL_SECONDS?: string;
+  /** Comma-separated exact origins allowed to call the API from a browser (besides our own). */
+  CORS_ORIGINS?: string;
 
   /** Secrets. */
   AUTH_JWT_SECRET?: string;

@@ -7,11 +7,14 @@ import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
 import { configRoute } from './config-route';
+import { cors } from './cors';
 import { media } from './media-route';
 import { uploads } from './uploads-routes';
 
 export const app = new Hono<AppEnv>();
 
+app.use('/api/*', cors());
+app.use('/media/*', cors());
 app.get('/api/health', (c) => c.json({ ok: true }));
 app.route('/api/config', configRoute);
 app.route('/api/uploads', uploads);

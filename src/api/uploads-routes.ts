@@ -15,6 +15,7 @@ import { partBody } from '../storage/part-body';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
+import { enforceRateLimit } from './rate-limit';
 import { createUploadSchema, partNumberSchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parseWith } from './validation';
 
@@ -34,6 +35,7 @@ const baseType = (type: string) => type.split(';')[0]!.trim().toLowerCase();
 uploads.post('/', requirePrincipal(), async (c) => {
   const config = loadConfig(c.env);
   const ring = requireKeyRing(config);
+  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
   const body = await parseJsonBody(c, createUploadSchema);
   const type = baseType(body.type);
   if (!config.allowedTypes.includes(type)) {
@@ -103,7 +105,8 @@ uploads.get('/:id', async (c) => {
 uploads.put('/:id/parts/:n', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
-  await requireCapability(c, id);
+  const claims = await requireCapability(c, id);
+  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
   const lengthHeader = c.req.header('content-length');
   if (lengthHeader === undefined || !/^[0-9]+$/.test(lengthHeader)) {
     throw new AppError('ERR_LENGTH_REQUIRED', 'Parts need a Content-Length header: R2 stores bodies of a known length.');

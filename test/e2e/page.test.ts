@@ -220,7 +220,8 @@ describe('upload page in Chromium', () => {
   it('keeps manifests in IndexedDB with a versioned schema and expiry', async () => {
     const { page } = await openPage();
     // The embeddable bundle, loaded as another site would load it.
-    await page.addScriptTag({ type: 'module', content: "import * as lib from '/client/uploader.js'; window.uploaderLib = lib;" });
+    // A string, so the test bundler leaves the browser's import() alone.
+    await page.evaluate("import('/client/uploader.js').then((lib) => { window.uploaderLib = lib; })");
     await page.waitForFunction(() => 'uploaderLib' in window);
     const result = await page.evaluate(async () => {
       type Lib = { IndexedDbUploadStore: new () => { put(r: object): Promise<void>; get(f: string): Promise<unknown>; delete(f: string): Promise<void>; list(): Promise<{ fingerprint: string }[]> } };
@@ -243,6 +244,14 @@ describe('upload page in Chromium', () => {
     });
     expect(result).toEqual({ listed: ['live'], old: null, afterDelete: undefined, version: 1 });
     await page.close();
+  });
+
+  it('serves the page with security headers', async () => {
+    const res = await fetch(server.url);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('works on a phone-width screen', async () => {
