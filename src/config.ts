@@ -5,6 +5,7 @@
 import { KeyRing } from './domain/capability';
 import { AppError } from './domain/errors';
 import { MiB, type PartLimits } from './domain/part-plan';
+import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
 
 export const DEFAULT_ALLOWED_TYPES = [
@@ -25,8 +26,11 @@ export interface AppConfig {
   maxFileSize: number;
   allowedTypes: string[];
   partLimits: PartLimits;
-  /** How long an unfinished upload (and its token) lives. */
+  /** How long an unfinished upload lives after its last confirmed part. */
   uploadTtlSeconds: number;
+  /** How long an upload token is valid (default 7 days, R2's own limit for multipart uploads). */
+  tokenTtlSeconds: number;
+  quotas: QuotaLimits;
   allowAnonymous: boolean;
   jwtSecret?: string;
   /** Null when no keys are configured: creating uploads is then refused. */
@@ -71,6 +75,11 @@ export function loadConfig(env: Env): AppConfig {
       : DEFAULT_ALLOWED_TYPES,
     partLimits,
     uploadTtlSeconds: integer(env.UPLOAD_TTL_SECONDS, 24 * 3600, 'UPLOAD_TTL_SECONDS'),
+    tokenTtlSeconds: integer(env.UPLOAD_TOKEN_TTL_SECONDS, 7 * 24 * 3600, 'UPLOAD_TOKEN_TTL_SECONDS'),
+    quotas: {
+      maxActiveUploads: integer(env.QUOTA_MAX_ACTIVE_UPLOADS, 100, 'QUOTA_MAX_ACTIVE_UPLOADS'),
+      maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),
+    },
     allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,

@@ -1,11 +1,16 @@
 /** @module The Worker's bindings and variables, typed in one place. */
+import type { OwnerLedger } from './durable/owner-ledger';
+import type { Sweeper } from './durable/sweeper';
 import type { UploadSession } from './durable/upload-session';
-import type { QueueMessage } from './protocol/messages';
+import type { CleanupMessage, ProcessMessage } from './protocol/messages';
 
 export interface Env {
   BUCKET: R2Bucket;
   UPLOAD_SESSION: DurableObjectNamespace<UploadSession>;
-  PROCESS_QUEUE: Queue<QueueMessage>;
+  OWNER_LEDGER: DurableObjectNamespace<OwnerLedger>;
+  SWEEPER: DurableObjectNamespace<Sweeper>;
+  PROCESS_QUEUE: Queue<ProcessMessage>;
+  CLEANUP_QUEUE: Queue<CleanupMessage>;
   ASSETS?: Fetcher;
   /** Rate limiters (Workers rate-limiting binding; emulated by wrangler dev). */
   CREATE_LIMIT_OWNER?: RateLimit;
@@ -19,6 +24,9 @@ export interface Env {
   PART_SIZE_MIN?: string;
   PART_SIZE_MAX?: string;
   UPLOAD_TTL_SECONDS?: string;
+  UPLOAD_TOKEN_TTL_SECONDS?: string;
+  QUOTA_MAX_ACTIVE_UPLOADS?: string;
+  QUOTA_MAX_STORED_BYTES?: string;
   /** Comma-separated exact origins allowed to call the API from a browser (besides our own). */
   CORS_ORIGINS?: string;
 
@@ -38,7 +46,7 @@ declare global {
     interface Env extends WorkerEnv {}
     interface GlobalProps {
       mainModule: typeof import('./index');
-      durableNamespaces: 'UploadSession';
+      durableNamespaces: 'UploadSession' | 'OwnerLedger' | 'Sweeper';
     }
   }
 }

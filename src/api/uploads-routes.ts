@@ -9,7 +9,7 @@ import { bytesEqual, parseContentDigest } from '../domain/content-digest';
 import { encodeBase64Url, toHex } from '../domain/base64url';
 import { AppError, unwrap } from '../domain/errors';
 import { planParts } from '../domain/part-plan';
-import { sessionStub } from '../durable/session-stub';
+import { ledgerStub, sessionStub } from '../durable/session-stub';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 import { partBody } from '../storage/part-body';
 import { R2Store } from '../storage/r2-store';
@@ -59,8 +59,10 @@ uploads.post('/', requirePrincipal(), async (c) => {
   const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const key = originalKey(await ownerSegment(owner), id);
   const expiresAt = Date.now() + config.uploadTtlSeconds * 1000;
-  const manifest = unwrap(
-    await sessionStub(c.env, id).create({
+  const ledger = ledgerStub(c.env, owner);
+  unwrap(await ledger.reserve(id, plan.size, config.quotas));
+  const created = await sessionStub(c.env, id)
+    .create({
       id,
       owner,
       key,
@@ -72,9 +74,11 @@ uploads.post('/', requirePrincipal(), async (c) => {
       sha256: body.sha256,
       metadata: body.metadata,
       expiresAt,
-    }),
-  );
-  const uploadToken = await signCapability(ring, { uid: id, sub: owner, exp: Math.floor(expiresAt / 1000) });
+    })
+    .catch((error: unknown) => ({ ok: false as const, error: { code: 'ERR_STORAGE' as const, message: `The upload could not be opened: ${String(error).slice(0, 200)}` } }));
+  if (!created.ok) await ledger.release(id);
+  const manifest = unwrap(created);
+  const uploadToken = await signCapability(ring, { uid: id, sub: owner, exp: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds });
   const self = new URL(`/api/uploads/${id}`, c.req.url).toString();
   c.header('Location', self);
   return c.json(

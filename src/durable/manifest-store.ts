@@ -25,6 +25,9 @@ export interface UploadRow {
   assemblyAttempts: number;
   jobQueued: boolean;
   result: UploadResult | null;
+  /** For expired uploads: the cleanup message was sent / the R2 upload was aborted. */
+  cleanupQueued: boolean;
+  cleaned: boolean;
 }
 
 export interface PartRow extends PartInfo {
@@ -52,7 +55,9 @@ CREATE TABLE IF NOT EXISTS upload (
   expires_at INTEGER NOT NULL,
   assembly_attempts INTEGER NOT NULL DEFAULT 0,
   job_queued INTEGER NOT NULL DEFAULT 0,
-  result TEXT
+  result TEXT,
+  cleanup_queued INTEGER NOT NULL DEFAULT 0,
+  cleaned INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS parts (
   part_number INTEGER PRIMARY KEY,
@@ -91,10 +96,15 @@ function toUploadRow(raw: Raw): UploadRow {
     assemblyAttempts: raw.assembly_attempts as number,
     jobQueued: raw.job_queued === 1,
     result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
+    cleanupQueued: raw.cleanup_queued === 1,
+    cleaned: raw.cleaned === 1,
   };
 }
 
-export type NewUpload = Omit<UploadRow, 'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result'>;
+export type NewUpload = Omit<
+  UploadRow,
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned'
+>;
 
 export class ManifestStore {
   constructor(private readonly sql: SqlStorage) {
@@ -132,6 +142,30 @@ export class ManifestStore {
 
   setJobQueued(): void {
     this.sql.exec('UPDATE upload SET job_queued = 1');
+  }
+
+  setCleanupQueued(): void {
+    this.sql.exec('UPDATE upload SET cleanup_queued = 1');
+  }
+
+  setCleaned(): void {
+    this.sql.exec('UPDATE upload SET cleaned = 1');
+  }
+
+  /** Serves the upload from another key (deduplicated content). */
+  setKey(key: string): void {
+    this.sql.exec('UPDATE upload SET key = ?', key);
+  }
+
+  /** Unfinished uploads live `ttl` after their last confirmed part. */
+  extendExpiry(expiresAt: number): void {
+    this.sql.exec('UPDATE upload SET expires_at = MAX(expires_at, ?)', expiresAt);
+  }
+
+  /** Drops everything but the upload row: what an expired upload keeps as its tombstone. */
+  clearParts(): void {
+    this.sql.exec('DELETE FROM parts');
+    this.sql.exec('DELETE FROM leases');
   }
 
   part(partNumber: number): PartRow | null {

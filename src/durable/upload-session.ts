@@ -5,6 +5,7 @@
  * RPC methods return plain `Result` values; the HTTP adapters turn them into responses.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { loadConfig } from '../config';
 import { fail, ok, type Result } from '../domain/errors';
 import { partRange } from '../domain/part-plan';
 import type { Env } from '../env';
@@ -20,6 +21,7 @@ import {
 import { R2Store } from '../storage/r2-store';
 import { ManifestStore, type UploadRow } from './manifest-store';
 import { ProgressHub } from './progress-hub';
+import { ledgerStub, sweeperStub } from './session-stub';
 
 /** A PUT that stalls longer than this loses its claim on the part number. */
 const PART_LEASE_MS = 120_000;
@@ -27,6 +29,10 @@ const PART_LEASE_MS = 120_000;
 const ASSEMBLY_ATTEMPTS = 3;
 const ASSEMBLY_BASE_DELAY_MS = 1_000;
 const ENQUEUE_RETRY_MS = 2_000;
+
+/** Where derivatives of an owner's content live; deleted with the content. */
+export const derivedPrefix = (originalKey: string, sha256: string) =>
+  `derived/${originalKey.split('/')[1]}/${sha256}/`;
 
 export interface CreateSessionInput {
   id: string;
@@ -66,7 +72,7 @@ export interface PartCommit {
 }
 
 export type ProcessingOutcome =
-  | { ok: true; detectedType: string | null; sha256?: string }
+  | { ok: true; detectedType: string | null; sha256?: string; key?: string; extra?: Partial<UploadResult> }
   | { ok: false; code: string; message: string };
 
 export interface MediaInfo {
@@ -114,6 +120,7 @@ export class UploadSession extends DurableObject<Env> {
       expiresAt: input.expiresAt,
     });
     await this.ctx.storage.setAlarm(input.expiresAt);
+    await sweeperStub(this.env).watch(input.id, input.expiresAt);
     return ok(this.manifestOf(this.store.upload()!));
   }
 
@@ -155,11 +162,12 @@ export class UploadSession extends DurableObject<Env> {
     }
     // Record first, so parts arriving meanwhile are refused; then release R2.
     const accepting = ACCEPTING_STATES.includes(upload.state);
-    this.store.setState('aborted', 'Deleted by the client.');
+    this.setState('aborted', 'Deleted by the client.');
     this.store.clearLeases();
-    this.hub.broadcast({ type: 'state', state: 'aborted', reason: 'Deleted by the client.' });
     if (accepting) await this.r2.abortMultipart(upload.key, upload.r2UploadId);
-    else await this.r2.delete(upload.key);
+    // A ready upload's bytes may be shared (deduplicated): the ledger says what nobody references.
+    else if (upload.state !== 'ready') await this.r2.delete(upload.key);
+    await this.settle(upload);
     await this.ctx.storage.deleteAlarm();
     return ok({ state: 'aborted' });
   }
@@ -215,9 +223,10 @@ export class UploadSession extends DurableObject<Env> {
     if (this.store.lease(commit.partNumber)?.leaseId !== commit.leaseId) {
       return fail('ERR_PART_IN_FLIGHT', `Part ${commit.partNumber} was claimed by another request; send it again.`);
     }
-    this.ctx.storage.transactionSync(() =>
-      this.store.confirmPart({ partNumber: commit.partNumber, size: commit.size, etag: commit.etag, digest: commit.digest }),
-    );
+    this.ctx.storage.transactionSync(() => {
+      this.store.confirmPart({ partNumber: commit.partNumber, size: commit.size, etag: commit.etag, digest: commit.digest });
+      this.store.extendExpiry(Date.now() + loadConfig(this.env).uploadTtlSeconds * 1000);
+    });
     const receipt = this.receipt(commit.partNumber, commit.size, commit.etag);
     if (upload.state === 'created') this.hub.broadcast({ type: 'state', state: 'uploading' });
     this.hub.progressChanged();
@@ -247,19 +256,57 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   /** Final word of the pipeline. Idempotent: a re-delivered message changes nothing. */
-  finishProcessing(outcome: ProcessingOutcome): Result<Manifest> {
+  async finishProcessing(outcome: ProcessingOutcome): Promise<Result<Manifest>> {
     const upload = this.store.upload();
     if (!upload) return notFound();
     if (upload.state === 'validating' || upload.state === 'processing') {
       if (outcome.ok) {
-        const result: UploadResult = { url: `/media/${upload.id}`, detectedType: outcome.detectedType, sha256: outcome.sha256 };
+        const result: UploadResult = {
+          url: `/media/${upload.id}`,
+          detectedType: outcome.detectedType,
+          ...(outcome.sha256 ? { sha256: outcome.sha256 } : {}),
+          ...outcome.extra,
+        };
+        if (outcome.key) this.store.setKey(outcome.key);
         this.store.setResult(result);
         this.setState('ready', null, result);
+        await sweeperStub(this.env).unwatch(upload.id);
       } else {
         this.setState('rejected', `${outcome.code}: ${outcome.message}`);
+        await this.settle(upload);
       }
     }
     return ok(this.manifestOf(this.store.upload()!));
+  }
+
+  /** The pipeline gave up on this upload (dead-letter queue). */
+  async failProcessing(reason: string): Promise<Result<{ state: UploadState }>> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (upload.state === 'validating' || upload.state === 'processing') {
+      this.setState('failed', reason);
+      await this.settle(upload);
+    }
+    return ok({ state: this.store.upload()!.state });
+  }
+
+  /** The cleanup consumer aborted the R2 upload of an expired session. */
+  async cleanupDone(): Promise<void> {
+    const upload = this.store.upload();
+    if (!upload || upload.cleaned) return;
+    this.store.setCleaned();
+    await sweeperStub(this.env).unwatch(upload.id);
+  }
+
+  /** For the cron sweep: does whatever the alarm should have done by now. */
+  async sweep(): Promise<{ state: UploadState | null }> {
+    await this.alarm();
+    const upload = this.store.upload();
+    if (!upload) return { state: null };
+    const settled = ['ready', 'rejected', 'failed', 'aborted'].includes(upload.state) || (upload.state === 'expired' && upload.cleaned);
+    if (settled) await sweeperStub(this.env).unwatch(upload.id);
+    else if (ACCEPTING_STATES.includes(upload.state)) await sweeperStub(this.env).watch(upload.id, upload.expiresAt);
+    return { state: upload.state };
   }
 
   /** What `GET /media/:id` needs, once the upload is ready. */
@@ -315,6 +362,9 @@ export class UploadSession extends DurableObject<Env> {
         if (Date.now() >= upload.expiresAt) return this.expire(upload);
         await this.ctx.storage.setAlarm(upload.expiresAt);
         return;
+      case 'expired':
+        if (!upload.cleanupQueued) return this.enqueueCleanup(upload);
+        return;
       default:
         return;
     }
@@ -341,6 +391,7 @@ export class UploadSession extends DurableObject<Env> {
         } else {
           this.setState('failed', `ERR_ASSEMBLY_FAILED: ${String(error).slice(0, 300)}`);
           await this.r2.abortMultipart(upload.key, upload.r2UploadId).catch(() => undefined);
+          await this.settle(upload);
         }
         return;
       }
@@ -358,10 +409,34 @@ export class UploadSession extends DurableObject<Env> {
     }
   }
 
+  /** Idle past its expiry: keep a tombstone, let the cleanup consumer abort the R2 upload. */
   private async expire(upload: UploadRow): Promise<void> {
-    this.setState('expired', 'The upload was not finished before it expired.');
-    this.store.clearLeases();
-    await this.r2.abortMultipart(upload.key, upload.r2UploadId);
+    this.ctx.storage.transactionSync(() => {
+      this.store.clearParts();
+      this.setState('expired', 'The upload was not finished before it expired.');
+    });
+    await this.enqueueCleanup(upload);
+    await this.settle(upload);
+  }
+
+  private async enqueueCleanup(upload: UploadRow): Promise<void> {
+    try {
+      await this.env.CLEANUP_QUEUE.send({ type: 'upload.expired', v: 1, uploadId: upload.id, key: upload.key, r2UploadId: upload.r2UploadId });
+      this.store.setCleanupQueued();
+    } catch {
+      await this.ctx.storage.setAlarm(Date.now() + ENQUEUE_RETRY_MS);
+    }
+  }
+
+  /**
+   * An upload ended without (or stopped) being stored: give its quota back and delete bytes that
+   * nothing references any more. Idempotent (the ledger releases an upload once).
+   */
+  private async settle(upload: UploadRow): Promise<void> {
+    const release = await ledgerStub(this.env, upload.owner).release(upload.id);
+    for (const key of release.deleteKeys) await this.r2.delete(key);
+    if (release.deleteKeys.length > 0 && release.sha256) await this.r2.deletePrefix(derivedPrefix(upload.key, release.sha256));
+    if (upload.state !== 'expired') await sweeperStub(this.env).unwatch(upload.id);
   }
 
   // ---- helpers -------------------------------------------------------------------------------

@@ -84,4 +84,13 @@ export type ProcessMessage = {
   sha256?: string;
 };
 
-export type QueueMessage = ProcessMessage;
+/** Messages on the cleanup queue: release what an expired or aborted upload held in R2. */
+export type CleanupMessage = {
+  type: 'upload.expired';
+  v: 1;
+  uploadId: string;
+  key: string;
+  r2UploadId: string;
+};
+
+export type QueueMessage = ProcessMessage | CleanupMessage;

@@ -6,13 +6,10 @@
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import { unwrap } from '../domain/errors';
 import type { Env } from '../env';
-import type { ProcessMessage, QueueMessage } from '../protocol/messages';
+import type { ProcessMessage } from '../protocol/messages';
 import { sessionStub } from '../durable/session-stub';
 import type { ProcessingOutcome } from '../durable/upload-session';
 import { R2Store } from '../storage/r2-store';
-
-/** Seconds before retry n (1-based): 2, 4, 8 … capped at 5 minutes. */
-export const retryDelaySeconds = (attempts: number): number => Math.min(300, 2 ** Math.max(1, attempts));
 
 async function verdict(message: ProcessMessage, store: R2Store): Promise<ProcessingOutcome> {
   const head = await store.readHead(message.key, SNIFF_BYTES);
@@ -37,16 +34,4 @@ export async function processUpload(message: ProcessMessage, env: Env): Promise<
   // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
   if (!outcome.ok) await store.delete(message.key);
   unwrap(await session.finishProcessing(outcome));
-}
-
-export async function handleQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    try {
-      if (message.body.type === 'upload.assembled') await processUpload(message.body, env);
-      message.ack();
-    } catch (error) {
-      console.error('processing failed', message.id, message.attempts, error);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
-  }
 }

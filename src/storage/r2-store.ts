@@ -57,4 +57,17 @@ export class R2Store {
   async delete(key: string): Promise<void> {
     await this.bucket.delete(key);
   }
+
+  async put(key: string, body: Uint8Array, contentType: string, cacheControl?: string): Promise<void> {
+    await this.bucket.put(key, body, { httpMetadata: { contentType, ...(cacheControl ? { cacheControl } : {}) } });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const listing = await this.bucket.list({ prefix, cursor });
+      if (listing.objects.length > 0) await this.bucket.delete(listing.objects.map((o) => o.key));
+      cursor = listing.truncated ? listing.cursor : undefined;
+    } while (cursor);
+  }
 }
