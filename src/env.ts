@@ -30,6 +30,12 @@ export interface Env {
   /** Comma-separated exact origins allowed to call the API from a browser (besides our own). */
   CORS_ORIGINS?: string;
 
+  /** A ClamAV daemon to scan every upload with (INSTREAM over TCP), in addition to the built-in scanner. */
+  CLAMD_HOST?: string;
+  CLAMD_PORT?: string;
+  /** Cache-Control for originals served from /media/:id. */
+  ORIGINALS_CACHE_CONTROL?: string;
+
   /** Secrets. */
   AUTH_JWT_SECRET?: string;
   UPLOAD_TOKEN_KEYS?: string;

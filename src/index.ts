@@ -11,7 +11,7 @@ export { UploadSession } from './durable/upload-session';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
+  queue: (batch, env, _ctx) => handleQueue(batch, env),
   scheduled: async (_controller, env, ctx) => {
     ctx.waitUntil(sweep(env).then(() => undefined));
   },

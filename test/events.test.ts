@@ -59,7 +59,7 @@ describe('events WebSocket', () => {
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
     expect(progress.at(-1)).toBe(file.length);
     const states = sub.messages.filter((m) => m.type === 'state').map((m) => (m as { state: string }).state);
-    expect(states).toEqual(['uploading', 'assembling', 'validating', 'ready']);
+    expect(states).toEqual(['uploading', 'assembling', 'validating', 'processing', 'ready']);
     const ready = sub.messages.find((m) => m.type === 'state' && m.state === 'ready');
     expect(ready).toMatchObject({ result: { url: `/media/${upload.id}` } });
     sub.ws.close();

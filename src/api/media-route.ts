@@ -3,8 +3,10 @@
  * request support. Nothing is served before the pipeline marked the upload ready.
  */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
+import type { MediaInfo } from '../durable/upload-session';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { uploadIdSchema } from './schemas';
@@ -28,11 +30,34 @@ function contentRange(range: R2Range, size: number): { start: number; end: numbe
   return { start, end: Math.min(start + length, size) - 1 };
 }
 
+const variantSchema = z.string().regex(/^[a-z0-9-]{1,32}$/, 'not a variant name');
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Derivatives never change under their URL: serve them through the Cache API where it helps. */
+media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
+  const cache = typeof caches !== 'undefined' ? caches.default : undefined;
+  const cacheable = c.req.method === 'GET' && !c.req.header('range') && !c.req.header('if-none-match') && !c.req.header('if-modified-since');
+  if (cache && cacheable) {
+    const hit = await cache.match(c.req.raw);
+    if (hit) return hit;
+  }
+  const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
+  const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
+  const info = unwrap(await sessionStub(c.env, id).media(variant));
+  const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
+  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
+  return response;
+});
+
 media.on(['GET', 'HEAD'], '/:id', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const info = unwrap(await sessionStub(c.env, id).media());
-  const store = new R2Store(c.env.BUCKET);
-  const rangeHeader = c.req.header('range');
+  return serveObject(c.req.raw, info, c.env.ORIGINALS_CACHE_CONTROL || 'public, max-age=3600', new R2Store(c.env.BUCKET));
+});
+
+/** One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), conditionals (304/412). */
+async function serveObject(request: Request, info: MediaInfo, cacheControl: string, store: R2Store): Promise<Response> {
+  const rangeHeader = request.headers.get('range') ?? undefined;
   if (rangeHeader && !/^bytes=(\d+-\d*|-\d+)$/.test(rangeHeader.trim())) {
     throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'Only a single byte range ("bytes=start-end") is supported.', undefined, {
       'Content-Range': `bytes */${info.size}`,
@@ -44,7 +69,7 @@ media.on(['GET', 'HEAD'], '/:id', async (c) => {
       'Content-Range': `bytes */${info.size}`,
     });
   }
-  const object = await store.get(info.key, c.req.raw.headers);
+  const object = await store.get(info.key, request.headers);
   if (!object) throw new AppError('ERR_NOT_FOUND', 'The stored file is missing.');
 
   const headers = new Headers();
@@ -52,17 +77,18 @@ media.on(['GET', 'HEAD'], '/:id', async (c) => {
   headers.set('Content-Type', info.type);
   headers.set('ETag', object.httpEtag);
   headers.set('Accept-Ranges', 'bytes');
-  headers.set('Cache-Control', 'public, max-age=3600');
+  headers.set('Cache-Control', cacheControl);
+  headers.set('Last-Modified', object.uploaded.toUTCString());
   headers.set('Content-Disposition', disposition(info.name));
   headers.set('X-Content-Type-Options', 'nosniff');
 
   if (!('body' in object)) {
     // onlyIf failed: If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412.
-    const notModified = c.req.header('if-none-match') !== undefined || c.req.header('if-modified-since') !== undefined;
+    const notModified = request.headers.has('if-none-match') || request.headers.has('if-modified-since');
     if (notModified) return new Response(null, { status: 304, headers });
     throw new AppError('ERR_PRECONDITION_FAILED', 'The stored file does not match the request preconditions.');
   }
-  const body = c.req.method === 'HEAD' ? null : object.body;
+  const body = request.method === 'HEAD' ? null : object.body;
   if (rangeHeader && object.range) {
     const { start: from, end } = contentRange(object.range, object.size);
     headers.set('Content-Range', `bytes ${from}-${end}/${object.size}`);
@@ -71,4 +97,4 @@ media.on(['GET', 'HEAD'], '/:id', async (c) => {
   }
   headers.set('Content-Length', String(object.size));
   return new Response(body, { status: 200, headers });
-});
+}

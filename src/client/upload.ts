@@ -5,7 +5,7 @@
  * rejected / cancelled. The progress it reports comes from the server only, and never goes back.
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
-import type { EventMessage, Manifest, UploadResult, UploadState } from '../protocol/messages';
+import type { DerivativeInfo, EventMessage, Manifest, UploadResult, UploadState } from '../protocol/messages';
 import { ApiError, type ApiClient, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { Emitter } from './emitter';
@@ -45,6 +45,8 @@ export interface UploadEvents extends Record<string, unknown> {
   state: { state: ClientState; reason?: string; serverState?: UploadState };
   progress: UploadProgress;
   error: { code: string; message: string };
+  /** The server made an image derivative (thumbnail, display size). */
+  derivative: DerivativeInfo;
   /** A part request finished (for diagnostics and tests). */
   part: { partNumber: number; ok: boolean; status?: number };
 }
@@ -387,6 +389,7 @@ export class Upload extends Emitter<UploadEvents> {
   private onServerMessage(message: EventMessage): void {
     if (FINAL_CLIENT_STATES.includes(this.state)) return;
     if (message.type === 'progress') return this.acknowledge(message.confirmedBytes, message.confirmedParts);
+    if (message.type === 'derivative') return this.emit('derivative', message.derivative);
     if (message.type === 'snapshot') {
       this.acknowledge(message.manifest.confirmedBytes, message.manifest.confirmedParts);
       if (message.manifest.state === 'ready') this.manifest = message.manifest;

@@ -14,10 +14,12 @@ import {
   type EventMessage,
   type Manifest,
   type ProcessMessage,
+  type DerivativeInfo,
   type ProgressFields,
   type UploadResult,
   type UploadState,
 } from '../protocol/messages';
+import { derivativeKey, derivedPrefix } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
 import { ManifestStore, type UploadRow } from './manifest-store';
 import { ProgressHub } from './progress-hub';
@@ -30,9 +32,6 @@ const ASSEMBLY_ATTEMPTS = 3;
 const ASSEMBLY_BASE_DELAY_MS = 1_000;
 const ENQUEUE_RETRY_MS = 2_000;
 
-/** Where derivatives of an owner's content live; deleted with the content. */
-export const derivedPrefix = (originalKey: string, sha256: string) =>
-  `derived/${originalKey.split('/')[1]}/${sha256}/`;
 
 export interface CreateSessionInput {
   id: string;
@@ -80,6 +79,8 @@ export interface MediaInfo {
   type: string;
   name: string;
   size: number;
+  /** Set when a derivative was asked for. */
+  derivative?: DerivativeInfo;
 }
 
 const GONE_STATES: readonly UploadState[] = ['aborted', 'expired'];
@@ -242,10 +243,18 @@ export class UploadSession extends DurableObject<Env> {
   // ---- RPC: from the processing consumer -----------------------------------------------------
 
   /** Where the assembled object is, while it is being validated. */
-  processingTarget(): Result<ProcessMessage & { state: UploadState }> {
+  processingTarget(): Result<ProcessMessage & { state: UploadState; owner: string }> {
     const upload = this.store.upload();
     if (!upload) return notFound();
-    return ok({ ...this.processMessage(upload), state: upload.state });
+    return ok({ ...this.processMessage(upload), state: upload.state, owner: upload.owner });
+  }
+
+  /** Deduplicated: serve the owner's existing copy of these bytes from now on. */
+  useStoredCopy(key: string): Result<{ key: string }> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (upload.state === 'validating' || upload.state === 'processing') this.store.setKey(key);
+    return ok({ key: this.store.upload()!.key });
   }
 
   markProcessing(): Result<{ state: UploadState }> {
@@ -309,15 +318,36 @@ export class UploadSession extends DurableObject<Env> {
     return { state: upload.state };
   }
 
-  /** What `GET /media/:id` needs, once the upload is ready. */
-  media(): Result<MediaInfo> {
+  /** A derivative was stored: subscribers see it as it appears. */
+  recordDerivative(derivative: DerivativeInfo): void {
+    this.hub.broadcast({ type: 'derivative', derivative });
+  }
+
+  /** What `GET /media/:id[/:variant]` needs, once the upload is ready. */
+  media(variant?: string): Result<MediaInfo> {
     const upload = this.store.upload();
     if (!upload) return notFound();
     if (upload.state !== 'ready') {
       if (GONE_STATES.includes(upload.state)) return gone(upload);
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
-    return ok({ key: upload.key, type: upload.type, name: upload.name, size: upload.size });
+    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size };
+    if (variant === undefined) return ok(info);
+    const derivative = upload.result?.derivatives?.find((d) => d.variant === variant);
+    if (!derivative || !upload.result?.sha256) {
+      return fail('ERR_NOT_FOUND', `This upload has no "${variant}" derivative.`, {
+        variants: upload.result?.derivatives?.map((d) => d.variant) ?? [],
+        ...(upload.result?.derivativesSkipped ? { skipped: upload.result.derivativesSkipped } : {}),
+      });
+    }
+    const stem = upload.name.replace(/\.[^.]*$/, '');
+    return ok({
+      key: derivativeKey(upload.key, upload.result.sha256, variant),
+      type: derivative.type,
+      name: `${stem}-${variant}.jpg`,
+      size: derivative.bytes,
+      derivative,
+    });
   }
 
   // ---- events --------------------------------------------------------------------------------

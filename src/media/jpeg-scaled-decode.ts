@@ -113,10 +113,6 @@ class BitReader {
     return (this.buffer >>> (this.count - n)) & ((1 << n) - 1);
   }
 
-  skip(n: number): void {
-    this.count -= n;
-  }
-
   bits(n: number): number {
     if (n === 0) return 0;
     const v = this.peek(n);
@@ -242,13 +238,14 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
   let o = 2;
   for (;;) {
     while (bytes[o] === 0xff && bytes[o + 1] === 0xff) o++;
-    if (o + 4 > bytes.length || bytes[o] !== 0xff) throw new Error('truncated or corrupt JPEG (no marker)');
+    if (o + 2 > bytes.length || bytes[o] !== 0xff) throw new Error('truncated or corrupt JPEG (no marker)');
     const marker = bytes[o + 1]!;
     if (marker === 0xd9) break;
-    if (marker >= 0xd0 && marker <= 0xd7) {
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
       o += 2;
       continue;
     }
+    if (o + 4 > bytes.length) throw new Error('truncated JPEG segment');
     const length = (bytes[o + 2]! << 8) | bytes[o + 3]!;
     const start = o + 4;
     const end = o + 2 + length;
@@ -285,6 +282,8 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
       }
       case 0xc0:
       case 0xc1: {
+        // The caller planned memory from the first frame header; a second one could declare anything.
+        if (components.length > 0) throw new Error('more than one frame header');
         if (seg[0] !== 8) throw new UnsupportedJpeg(`${seg[0]}-bit samples`);
         height = (seg[1]! << 8) | seg[2]!;
         width = (seg[3]! << 8) | seg[4]!;

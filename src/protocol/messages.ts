@@ -30,6 +30,16 @@ export interface PartInfo {
   size: number;
 }
 
+/** One image derivative, servable at `url` (`/media/:id/:variant`). */
+export interface DerivativeInfo {
+  variant: string;
+  url: string;
+  width: number;
+  height: number;
+  type: string;
+  bytes: number;
+}
+
 export interface UploadResult {
   /** Where the finished file is served. */
   url: string;
@@ -37,6 +47,14 @@ export interface UploadResult {
   detectedType: string | null;
   /** SHA-256 (hex) of the whole object, when it was computed. */
   sha256?: string;
+  /** Which scanners passed the file. */
+  scannedBy?: string;
+  /** True when identical bytes were already stored for this owner and are shared. */
+  deduplicated?: boolean;
+  /** Image derivatives (thumbnail, display size). */
+  derivatives?: DerivativeInfo[];
+  /** Why no derivatives were made for an image (e.g. too many pixels for the engine). */
+  derivativesSkipped?: string;
 }
 
 /** The authoritative state of an upload (`GET /api/uploads/:id`, and the events `snapshot`). */
@@ -71,7 +89,8 @@ export interface ProgressFields {
 export type EventMessage =
   | { type: 'snapshot'; manifest: Manifest }
   | ({ type: 'progress' } & ProgressFields)
-  | { type: 'state'; state: UploadState; reason?: string; result?: UploadResult };
+  | { type: 'state'; state: UploadState; reason?: string; result?: UploadResult }
+  | { type: 'derivative'; derivative: DerivativeInfo };
 
 /** Messages on the processing queue: typed and versioned, so consumers can evolve. */
 export type ProcessMessage = {

@@ -1,37 +1,69 @@
 /**
- * @module The processing consumer: checks an assembled upload's magic bytes against its declared
- * type and reports the outcome to the session. Idempotent: the session ignores a second verdict,
- * so a re-delivered message is harmless. Failures retry with backoff, then go to the DLQ.
+ * @module The processing consumer for `upload.assembled`: validate and scan (nothing is servable
+ * before this passes), deduplicate by content, make image derivatives, then report to the session.
+ * Idempotent: the session ignores work on an upload it no longer processes, derivative keys are
+ * deterministic, and the ledger counts an upload's content once.
  */
-import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import { unwrap } from '../domain/errors';
+import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import type { ProcessMessage } from '../protocol/messages';
-import { sessionStub } from '../durable/session-stub';
-import type { ProcessingOutcome } from '../durable/upload-session';
 import { R2Store } from '../storage/r2-store';
-
-async function verdict(message: ProcessMessage, store: R2Store): Promise<ProcessingOutcome> {
-  const head = await store.readHead(message.key, SNIFF_BYTES);
-  if (!head) return { ok: false, code: 'ERR_OBJECT_MISSING', message: 'The assembled file is missing from storage.' };
-  const detected = sniffType(head);
-  if (!matchesDeclaredType(message.declaredType, detected)) {
-    return {
-      ok: false,
-      code: 'ERR_TYPE_MISMATCH',
-      message: `The file was declared ${message.declaredType} but its content is ${detected ?? 'of an unknown type'}.`,
-    };
-  }
-  return { ok: true, detectedType: detected };
-}
+import { makeDerivatives } from './make-derivatives';
+import { validateUpload } from './validate-upload';
 
 export async function processUpload(message: ProcessMessage, env: Env): Promise<void> {
   const session = sessionStub(env, message.uploadId);
   const target = unwrap(await session.processingTarget());
   if (target.state !== 'validating' && target.state !== 'processing') return; // already decided
   const store = new R2Store(env.BUCKET);
-  const outcome = await verdict(message, store);
-  // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
-  if (!outcome.ok) await store.delete(message.key);
-  unwrap(await session.finishProcessing(outcome));
+  // Read what the session serves: after a deduplication that is the shared object, not our copy.
+  const source: ProcessMessage = { ...message, key: target.key };
+
+  const validation = await validateUpload(source, store, env);
+  if (!validation.ok) {
+    // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
+    if (target.key === message.key) await store.delete(message.key);
+    unwrap(await session.finishProcessing(validation));
+    return;
+  }
+
+  // Identical bytes already stored for this owner: point the session at them first, then drop
+  // our copy, so a redelivery after a crash here still finds bytes to read.
+  const claim = await ledgerStub(env, target.owner).claimContent(message.uploadId, validation.sha256, message.key, message.size);
+  if (claim.duplicate) {
+    unwrap(await session.useStoredCopy(claim.key));
+    if (claim.key !== message.key) await store.delete(message.key);
+  }
+
+  unwrap(await session.markProcessing());
+  const { derivatives, skipped, corrupt } = await makeDerivatives(
+    message.uploadId,
+    claim.key,
+    validation.sha256,
+    validation.detectedType,
+    message.size,
+    store,
+    async (derivative) => session.recordDerivative(derivative),
+  );
+  if (corrupt) {
+    // The session releases the content (and deletes what nothing else references).
+    if (claim.key === message.key) await store.delete(message.key);
+    unwrap(await session.finishProcessing({ ok: false, code: 'ERR_IMAGE_CORRUPT', message: `The image cannot be decoded: ${corrupt}` }));
+    return;
+  }
+  unwrap(
+    await session.finishProcessing({
+      ok: true,
+      detectedType: validation.detectedType,
+      sha256: validation.sha256,
+      key: claim.key,
+      extra: {
+        scannedBy: validation.scannedBy,
+        ...(claim.duplicate ? { deduplicated: true } : {}),
+        ...(derivatives.length > 0 ? { derivatives } : {}),
+        ...(skipped ? { derivativesSkipped: skipped } : {}),
+      },
+    }),
+  );
 }

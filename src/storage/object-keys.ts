@@ -11,3 +11,13 @@ export async function ownerSegment(owner: string): Promise<string> {
 }
 
 export const originalKey = (ownerSeg: string, uploadId: string): string => `originals/${ownerSeg}/${uploadId}`;
+
+/**
+ * Derivatives are keyed by the owner and the content hash, not the upload: deterministic (a
+ * redelivered job writes the same keys) and shared by deduplicated uploads of the same bytes.
+ */
+export const derivedPrefix = (originalKeyOfOwner: string, sha256: string): string =>
+  `derived/${originalKeyOfOwner.split('/')[1]}/${sha256}/`;
+
+export const derivativeKey = (originalKeyOfOwner: string, sha256: string, variant: string): string =>
+  `${derivedPrefix(originalKeyOfOwner, sha256)}${variant}.jpg`;

@@ -49,6 +49,25 @@ export class R2Store {
     return new Uint8Array(await object.arrayBuffer());
   }
 
+  /** Reads the last `length` bytes of the object. */
+  async readTail(key: string, length: number): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(key, { range: { suffix: length } });
+    if (!object) return null;
+    return new Uint8Array(await object.arrayBuffer());
+  }
+
+  /** The whole object as a stream (validation and scanning read it this way). */
+  async getStream(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    const object = await this.bucket.get(key);
+    return object ? (object.body as ReadableStream<Uint8Array>) : null;
+  }
+
+  /** The whole object in memory: only for inputs already checked to be small (image decoding). */
+  async readAll(key: string): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(key);
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
   /** Reads for serving: R2 parses `Range` and conditional headers itself. */
   get(key: string, headers: Headers): Promise<R2ObjectBody | R2Object | null> {
     return this.bucket.get(key, { range: headers, onlyIf: headers });
@@ -58,8 +77,8 @@ export class R2Store {
     await this.bucket.delete(key);
   }
 
-  async put(key: string, body: Uint8Array, contentType: string, cacheControl?: string): Promise<void> {
-    await this.bucket.put(key, body, { httpMetadata: { contentType, ...(cacheControl ? { cacheControl } : {}) } });
+  async put(key: string, body: Uint8Array, contentType: string, cacheControl?: string, customMetadata?: Record<string, string>): Promise<void> {
+    await this.bucket.put(key, body, { httpMetadata: { contentType, ...(cacheControl ? { cacheControl } : {}) }, customMetadata });
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -1,0 +1,257 @@
+/**
+ * @module The default ImageEngine, built on photon (WASM). Baseline JPEGs are decoded at reduced scale in
+ * JS (jpeg-scaled-decode), everything else by photon; downscaling, orientation and alpha flattening run in
+ * JS (resample), and photon encodes the lossy JPEGs. Every decode is planned against a memory budget first.
+ */
+import { initPhoton, PhotonImage } from '@cf-wasm/photon';
+import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
+import { completenessProblem, displaySize, IMAGE_INFO_BYTES, readImageInfo, type ImageInfo } from './image-info';
+import { decodeJpegScaled, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
+import { resampleArea, type Pixels } from './resample';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Peak WASM bytes a photon decode costs per pixel, measured with photon 0.4 in workerd (a fresh isolate
+ * each): photon copies the file into WASM memory, image-rs decodes into one buffer, copies it into another
+ * and converts that to RGBA, and WASM memory never shrinks. Measured: JPEG 4:2:0 11.6–12.0, 4:4:4 13.1,
+ * progressive 14.6–15.2 (every coefficient is held until the last scan), PNG 11.2–14.2 (16-bit the most),
+ * GIF 13.0, WebP 14.8 (lossy) to 15.6 (lossless). Rounded up so the estimate errs towards refusing.
+ */
+export const DECODE_BYTES_PER_PIXEL = { jpeg: 13.5, progressiveJpeg: 16, png: 14.5, gif: 13.5, webp: 16 } as const;
+
+/** The scaled JPEG decoder's bytes per output pixel: three one-byte planes and the RGBA result. */
+const SCALED_BYTES_PER_PIXEL = 7;
+
+/**
+ * Bytes per pixel of the largest derivative: its RGBA in JS, its copy in WASM for the encoder, and slack
+ * for the encoder's own buffers and the smaller variants.
+ */
+const DERIVATIVE_BYTES_PER_PIXEL = 12;
+
+/** photon's own memory (code, stack, allocator) before any image, rounded up from the measured 1.3 MiB. */
+const WASM_BASE_BYTES = 2 * MiB;
+
+/**
+ * Default memory one image may take. A Worker isolate has 128 MB (122 MiB) for the JS heap and WASM
+ * together; 96 MiB leaves ~26 MiB for the Worker's own heap and the input bytes. With photon decoding
+ * that admits ~6 MP (PNG, WebP, progressive JPEG); baseline JPEGs, decoded at reduced scale, fit far larger.
+ */
+export const PHOTON_MEMORY_BUDGET = 96 * MiB;
+
+/** Default hard ceiling in pixels, whatever the memory budget allows: it also bounds CPU time. */
+export const PHOTON_MAX_PIXELS = 50_000_000;
+
+export interface PhotonEngineOptions {
+  /** Largest image, in pixels, the engine will decode; larger ones are skipped before decoding. */
+  maxPixels?: number;
+  /** Largest memory, in bytes, one image may need by the estimates above; beyond it the image is skipped. */
+  memoryBudget?: number;
+}
+
+export type DecodePlan =
+  | { ok: true; decoder: 'scaled-jpeg'; scale: Scale; bytes: number }
+  | { ok: true; decoder: 'photon'; bytes: number }
+  | { ok: false; reason: string };
+
+function photonCostPerPixel(info: ImageInfo): number {
+  switch (info.type) {
+    case 'image/jpeg': return info.progressive ? DECODE_BYTES_PER_PIXEL.progressiveJpeg : DECODE_BYTES_PER_PIXEL.jpeg;
+    case 'image/png': return DECODE_BYTES_PER_PIXEL.png;
+    case 'image/gif': return DECODE_BYTES_PER_PIXEL.gif;
+    case 'image/webp': return DECODE_BYTES_PER_PIXEL.webp;
+  }
+}
+
+/** Estimated peak memory for making derivatives up to `widest` pixels wide with photon decoding the image. */
+export function estimatePhotonBytes(info: ImageInfo, inputBytes: number, widest: number): number {
+  return WASM_BASE_BYTES + inputBytes + Math.ceil(photonCostPerPixel(info) * decodeBudget(info)) + derivativeBytes(info, widest);
+}
+
+function derivativeBytes(info: ImageInfo, widest: number): number {
+  const shown = displaySize(info);
+  const target = fitWidth(shown.width, shown.height, widest);
+  return target.width * target.height * DERIVATIVE_BYTES_PER_PIXEL;
+}
+
+const DEFAULT_WIDEST = Math.max(...DEFAULT_DERIVATIVES.map((spec) => spec.width));
+
+const mib = (bytes: number) => `${Math.ceil(bytes / MiB)} MiB`;
+
+/**
+ * Which decoder to use for this image, or why none may: pure, so a caller can tell in advance whether
+ * this engine will take an image (or route it to another, such as the Images binding).
+ * `headroom` is memory already lost in this isolate (see `photonHealth`).
+ */
+export function planDecode(info: ImageInfo, inputBytes: number, widest: number, options: PhotonEngineOptions = {}, headroom = 0): DecodePlan {
+  const fits = fitsEngine(info, options.maxPixels ?? PHOTON_MAX_PIXELS);
+  if (!fits.ok) return { ok: false, reason: fits.reason };
+  const budget = (options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - headroom;
+  if (info.type === 'image/jpeg' && !info.progressive) {
+    // The smallest reduction that still covers the widest derivative as displayed (5–8 are transposed).
+    const shown = displaySize(info);
+    const target = fitWidth(shown.width, shown.height, widest);
+    const need = info.orientation >= 5 ? { width: target.height, height: target.width } : target;
+    const scale = pickScale(info.width, info.height, need.width, need.height);
+    if (scale > 1) {
+      const size = scaledSize(info.width, info.height, scale);
+      const bytes = WASM_BASE_BYTES + size.width * size.height * SCALED_BYTES_PER_PIXEL + derivativeBytes(info, widest);
+      if (bytes <= budget) return { ok: true, decoder: 'scaled-jpeg', scale, bytes };
+    }
+  }
+  const bytes = estimatePhotonBytes(info, inputBytes, widest);
+  if (bytes <= budget) return { ok: true, decoder: 'photon', bytes };
+  const kind = info.progressive ? 'progressive JPEG' : info.type;
+  return {
+    ok: false,
+    reason: `image too large to decode: ${info.width}×${info.height} ${kind} of ${inputBytes} bytes needs ~${mib(bytes)}, over the ${mib(budget)} budget`,
+  };
+}
+
+/**
+ * A pixel ceiling for this image, for callers that check `fitsEngine(info, ceiling)` before loading the
+ * file: the configured maximum when `planDecode` accepts the image, else the most pixels photon could
+ * decode for this type and file size within the budget — so the check and the plan always agree.
+ */
+export function photonPixelCeiling(info: ImageInfo, inputBytes: number, options: PhotonEngineOptions = {}, widest = DEFAULT_WIDEST): number {
+  const maxPixels = options.maxPixels ?? PHOTON_MAX_PIXELS;
+  if (planDecode(info, inputBytes, widest, options).ok) return maxPixels;
+  const budget = options.memoryBudget ?? PHOTON_MEMORY_BUDGET;
+  const affordable = Math.floor((budget - WASM_BASE_BYTES - inputBytes - derivativeBytes(info, widest)) / photonCostPerPixel(info));
+  return Math.max(0, Math.min(maxPixels, affordable));
+}
+
+/**
+ * photon panics (a WebAssembly trap) on input it cannot decode and leaks what the failed call had
+ * allocated; WASM memory never shrinks. Per isolate (photon's instance is module-global) this counts the
+ * traps and an upper bound of the memory lost, which later plans subtract from their budget.
+ */
+export const photonHealth = { traps: 0, lostBytes: 0 };
+
+/** Derivatives are baseline JPEG: photon's WebP encoder is lossless only, and its JPEGs carry no metadata. */
+const OUTPUT_TYPE = 'image/jpeg';
+
+export class PhotonEngine implements ImageEngine {
+  readonly name = 'photon';
+  readonly options: PhotonEngineOptions;
+
+  constructor(options: PhotonEngineOptions = {}) {
+    this.options = { ...options };
+  }
+
+  async derive(input: Uint8Array, info: ImageInfo, specs: DerivativeSpec[]): Promise<DeriveOutcome> {
+    for (const spec of specs) assertSpec(spec);
+    // The bytes are the truth: a caller's stale or forged info must not lift the guard.
+    const header = readImageInfo(input.subarray(0, IMAGE_INFO_BYTES));
+    if (!header) return skipped('unreadable image header');
+    if (header.type !== info.type || header.width !== info.width || header.height !== info.height) {
+      return skipped(`image info (${info.type} ${info.width}×${info.height}) does not match the bytes (${header.type} ${header.width}×${header.height})`);
+    }
+    const widest = Math.max(0, ...specs.map((spec) => spec.width));
+    const plan = planDecode(header, input.length, Math.max(widest, 1), this.options, photonHealth.lostBytes);
+    if (!plan.ok) {
+      // Refused only because of memory lost to earlier traps: another isolate could do it.
+      if (photonHealth.lostBytes > 0 && planDecode(header, input.length, Math.max(widest, 1), this.options).ok) {
+        throw new EngineUnavailable(`photon lost ~${mib(photonHealth.lostBytes)} to ${photonHealth.traps} decoder failures in this isolate`);
+      }
+      return skipped(plan.reason);
+    }
+    if (specs.length === 0) return { ok: true, derivatives: [] };
+
+    let largest: Pixels | string | typeof UNSUPPORTED;
+    if (plan.decoder === 'scaled-jpeg') {
+      largest = this.decodeScaled(input, header, plan.scale, widest);
+      // A JPEG the scaled decoder does not handle (CMYK, 12-bit, unusual sampling) goes to photon if it fits.
+      if (largest === UNSUPPORTED) {
+        const fallback = estimatePhotonBytes(header, input.length, widest);
+        const budget = (this.options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - photonHealth.lostBytes;
+        largest = fallback <= budget ? this.decodeWithPhoton(input, header, widest, fallback) : `image too large for photon (~${mib(fallback)}) and not decodable at reduced scale`;
+      }
+    } else {
+      largest = this.decodeWithPhoton(input, header, widest, plan.bytes);
+    }
+    if (typeof largest === 'string') return skipped(largest);
+    const source = largest;
+
+    // Smaller variants are averaged down from the largest: cheap, and the full image is long freed.
+    const derivatives = specs.map((spec) => {
+      const size = fitWidth(source.width, source.height, spec.width);
+      const pixels = size.width === source.width ? source : resampleArea(source, size.width, size.height, 1);
+      return { variant: spec.variant, ...size, type: OUTPUT_TYPE, bytes: encodeJpeg(pixels, spec.quality) };
+    });
+    return { ok: true, derivatives };
+  }
+
+  /** Scaled JS decode, then orientation and the exact size of the widest derivative; a string says why not. */
+  private decodeScaled(input: Uint8Array, info: ImageInfo, scale: Scale, widest: number): Pixels | string | typeof UNSUPPORTED {
+    let decoded: Pixels;
+    try {
+      decoded = decodeJpegScaled(input, scale);
+    } catch (error) {
+      if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
+      // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
+      return `decode failed: ${message(error)}`;
+    }
+    return orientedTarget(decoded, info, widest);
+  }
+
+  /** photon decode (after a completeness walk, since a panic leaks), then the JS downscale off its buffer. */
+  private decodeWithPhoton(input: Uint8Array, info: ImageInfo, widest: number, estimate: number): Pixels | string {
+    const problem = completenessProblem(input, info.type);
+    if (problem) return `decode failed: ${problem}`;
+    let decoded: PhotonImage | undefined;
+    try {
+      decoded = PhotonImage.new_from_byteslice(input);
+      const width = decoded.get_width();
+      const height = decoded.get_height();
+      if (width !== info.width || height !== info.height) return `decoded ${width}×${height}, but the header said ${info.width}×${info.height}`;
+      // A zero-copy view of photon's RGBA buffer (the ImageData polyfill keeps the array it is given):
+      // valid until the next WASM call, so it is read in one synchronous pass.
+      const view: unknown = decoded.get_image_data().data;
+      if (!(view instanceof Uint8ClampedArray) || view.length !== width * height * 4) return 'unexpected pixel buffer from photon';
+      return orientedTarget({ data: view, width, height }, info, widest);
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        photonHealth.traps++;
+        photonHealth.lostBytes += estimate;
+      }
+      return `decode failed: ${message(error)}`;
+    } finally {
+      decoded?.free();
+    }
+  }
+}
+
+const UNSUPPORTED = Symbol('unsupported');
+
+/** Downscales a decoded image (stored orientation) to the widest derivative as displayed, upright. */
+function orientedTarget(decoded: Pixels, info: ImageInfo, widest: number): Pixels {
+  // The decoded size, not the header's: a reduced decode is 1/scale of it, rounded up.
+  const shown = displaySize({ width: decoded.width, height: decoded.height, orientation: info.orientation });
+  const full = displaySize(info);
+  const target = fitWidth(full.width, full.height, widest);
+  return resampleArea(decoded, Math.min(target.width, shown.width), Math.min(target.height, shown.height), info.orientation);
+}
+
+/** Current size of photon's WASM memory in bytes; it never shrinks, so after work it is that work's peak. */
+export async function photonMemoryBytes(): Promise<number> {
+  return (await initPhoton.ensure()).memory.buffer.byteLength;
+}
+
+const skipped = (reason: string): DeriveOutcome => ({ ok: false, skipped: true, reason });
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function assertSpec(spec: DerivativeSpec): void {
+  if (!Number.isInteger(spec.width) || spec.width < 1) throw new RangeError(`derivative ${spec.variant}: width must be a positive integer`);
+  if (!Number.isInteger(spec.quality) || spec.quality < 1 || spec.quality > 100) throw new RangeError(`derivative ${spec.variant}: quality must be 1–100`);
+}
+
+function encodeJpeg(pixels: Pixels, quality: number): Uint8Array {
+  const data = pixels.data instanceof Uint8Array ? pixels.data : new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length);
+  const image = new PhotonImage(data, pixels.width, pixels.height);
+  try {
+    return image.get_bytes_jpeg(quality);
+  } finally {
+    image.free();
+  }
+}
