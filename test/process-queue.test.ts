@@ -12,6 +12,7 @@ import { gradientPng } from './media-fixtures';
 declare module 'vitest' {
   export interface ProvidedContext {
     closedPort: number;
+    clamdPort: number;
   }
 }
 
@@ -79,6 +80,15 @@ describe('processing consumer', () => {
     expect(third.result.retryMessages.map((m) => m.msgId)).toEqual([third.id]);
     expect([1, 2, 3, 4, 5, 9, 20].map(retryDelaySeconds)).toEqual([2, 4, 8, 16, 32, 300, 300]);
     expect((await getManifest(upload)).state).toBe('validating');
+  });
+
+  it('with clamd configured, a clean file is passed by both scanners', async () => {
+    const { upload, message } = await readyImage();
+    await rewind(upload.id);
+    const withClamd = { ...env, CLAMD_HOST: '127.0.0.1', CLAMD_PORT: String(inject('clamdPort')) } as Env;
+    const { id, result } = await deliver('upload-process', message, 1, withClamd);
+    expect(result.explicitAcks).toEqual([id]);
+    expect((await getManifest(upload)).result).toMatchObject({ scannedBy: 'builtin+clamd' });
   });
 
   it('a dead-lettered message marks the upload failed with a reason (fail closed)', async () => {

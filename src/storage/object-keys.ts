@@ -10,14 +10,24 @@ export async function ownerSegment(owner: string): Promise<string> {
   return 'h-' + Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export const originalKey = (ownerSeg: string, uploadId: string): string => `originals/${ownerSeg}/${uploadId}`;
+/** Prefixes the R2 lifecycle rules (lifecycle/r2-lifecycle.json) target. */
+export const KEY_PREFIXES = {
+  /** Uploaded files, in progress and finished: to Infrequent Access after 30 days. */
+  originals: 'originals/',
+  /** Image derivatives, keyed by content hash: kept hot (small, read often). */
+  derived: 'derived/',
+  /** Short-lived helper objects (e.g. bytes held between protocol writes): expire after 7 days. */
+  staging: 'staging/',
+} as const;
+
+export const originalKey = (ownerSeg: string, uploadId: string): string => `${KEY_PREFIXES.originals}${ownerSeg}/${uploadId}`;
 
 /**
  * Derivatives are keyed by the owner and the content hash, not the upload: deterministic (a
  * redelivered job writes the same keys) and shared by deduplicated uploads of the same bytes.
  */
 export const derivedPrefix = (originalKeyOfOwner: string, sha256: string): string =>
-  `derived/${originalKeyOfOwner.split('/')[1]}/${sha256}/`;
+  `${KEY_PREFIXES.derived}${originalKeyOfOwner.split('/')[1]}/${sha256}/`;
 
 export const derivativeKey = (originalKeyOfOwner: string, sha256: string, variant: string): string =>
   `${derivedPrefix(originalKeyOfOwner, sha256)}${variant}.jpg`;
