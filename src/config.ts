@@ -38,6 +38,8 @@ export interface AppConfig {
   keyRingError?: string;
   /** Exact origins allowed for cross-origin browser calls. */
   corsOrigins: string[];
+  /** Set when parts may go straight to R2's S3 API through presigned URLs. */
+  directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -84,6 +86,16 @@ export function loadConfig(env: Env): AppConfig {
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,
     keyRingError,
+    ...(env.R2_S3_ENDPOINT && env.R2_S3_ACCESS_KEY_ID && env.R2_S3_SECRET_ACCESS_KEY
+      ? {
+          directUploads: {
+            endpoint: env.R2_S3_ENDPOINT,
+            bucket: env.R2_BUCKET_NAME || 'edge-uploads',
+            accessKeyId: env.R2_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.R2_S3_SECRET_ACCESS_KEY,
+          },
+        }
+      : {}),
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))

@@ -36,6 +36,15 @@ export interface Env {
   /** Cache-Control for originals served from /media/:id. */
   ORIGINALS_CACHE_CONTROL?: string;
 
+  /**
+   * Direct-to-R2 part uploads (presigned SigV4 URLs): the S3 endpoint (https://<account>.r2.cloudflarestorage.com,
+   * or "local" for wrangler dev's S3 API on this origin), the bucket's name, and S3 credentials (secrets).
+   */
+  R2_S3_ENDPOINT?: string;
+  R2_BUCKET_NAME?: string;
+  R2_S3_ACCESS_KEY_ID?: string;
+  R2_S3_SECRET_ACCESS_KEY?: string;
+
   /** Secrets. */
   AUTH_JWT_SECRET?: string;
   UPLOAD_TOKEN_KEYS?: string;

@@ -15,5 +15,6 @@ configRoute.get('/', (c) => {
     maxParts: config.partLimits.maxParts,
     uploadTtlSeconds: config.uploadTtlSeconds,
     anonymousUploads: config.allowAnonymous,
+    directUploads: config.directUploads !== undefined,
   });
 });

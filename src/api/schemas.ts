@@ -28,3 +28,21 @@ export const createUploadSchema = z.object({
 });
 
 export type CreateUploadBody = z.output<typeof createUploadSchema>;
+
+/** Seconds a presigned part URL stays valid. */
+export const presignExpirySchema = z
+  .string()
+  .regex(/^[0-9]{1,5}$/, 'must be a whole number of seconds')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(3600))
+  .optional();
+
+/** The ETag R2's S3 API answered for a part (quotes optional). */
+export const directPartSchema = z.object({
+  etag: z
+    .string()
+    .min(1)
+    .max(200)
+    .transform((e) => e.replace(/^"|"$/g, ''))
+    .pipe(z.string().regex(/^[\x21\x23-\x7e]{1,256}$/, 'not an ETag')),
+});

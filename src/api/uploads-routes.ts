@@ -12,11 +12,12 @@ import { planParts } from '../domain/part-plan';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 import { partBody } from '../storage/part-body';
+import { presignUploadPart } from '../storage/presign';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
 import { enforceRateLimit } from './rate-limit';
-import { createUploadSchema, partNumberSchema, uploadIdSchema } from './schemas';
+import { createUploadSchema, directPartSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parseWith } from './validation';
 
 export const uploads = new Hono<AppEnv>();
@@ -158,6 +159,32 @@ uploads.put('/:id/parts/:n', async (c) => {
     }
     throw new AppError('ERR_STORAGE', `Part ${partNumber} was not stored; send it again.`, { cause });
   }
+});
+
+/**
+ * Direct-to-R2 mode: a presigned S3 UploadPart URL for one part, so the bytes skip the Worker.
+ * The client then reports R2's ETag with PUT …/parts/:n/etag; R2 checks it at completion.
+ */
+uploads.post('/:id/parts/:n/presign', async (c) => {
+  const id = uploadIdOf(c);
+  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  const claims = await requireCapability(c, id);
+  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  const direct = loadConfig(c.env).directUploads;
+  if (!direct) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server; PUT parts to the API.');
+  const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
+  const target = unwrap(await sessionStub(c.env, id).directPartTarget(partNumber));
+  const endpoint = direct.endpoint === 'local' ? `${new URL(c.req.url).origin}/cdn-cgi/local/r2/s3` : direct.endpoint;
+  const url = await presignUploadPart({ ...direct, endpoint }, { key: target.key, uploadId: target.r2UploadId, partNumber, expiresSeconds: expiresIn });
+  return c.json({ partNumber, method: 'PUT', url, size: target.size, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() });
+});
+
+uploads.put('/:id/parts/:n/etag', async (c) => {
+  const id = uploadIdOf(c);
+  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  await requireCapability(c, id);
+  const { etag } = await parseJsonBody(c, directPartSchema);
+  return c.json(unwrap(await sessionStub(c.env, id).recordDirectPart(partNumber, etag)));
 });
 
 uploads.post('/:id/complete', async (c) => {

@@ -224,15 +224,43 @@ export class UploadSession extends DurableObject<Env> {
     if (this.store.lease(commit.partNumber)?.leaseId !== commit.leaseId) {
       return fail('ERR_PART_IN_FLIGHT', `Part ${commit.partNumber} was claimed by another request; send it again.`);
     }
+    return ok(await this.confirm(upload, commit.partNumber, commit.size, commit.etag, commit.digest));
+  }
+
+  /** Where a client may PUT part `partNumber` straight to R2 (direct-to-R2 mode). */
+  directPartTarget(partNumber: number): Result<{ key: string; r2UploadId: string; size: number }> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    const range = partRange(upload, partNumber);
+    if (!range) return fail('ERR_PART_NUMBER', `Part number must be between 1 and ${upload.partCount}.`, { partCount: upload.partCount });
+    if (!ACCEPTING_STATES.includes(upload.state)) {
+      return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no parts.`, { state: upload.state });
+    }
+    return ok({ key: upload.key, r2UploadId: upload.r2UploadId, size: range.size });
+  }
+
+  /**
+   * Records a part the client PUT straight to R2, by the ETag R2 gave it. The ETag is checked by
+   * R2 itself at completion: a wrong one fails assembly rather than assembling the wrong bytes.
+   */
+  async recordDirectPart(partNumber: number, etag: string): Promise<Result<PartReceipt>> {
+    const target = this.directPartTarget(partNumber);
+    if (!target.ok) return target;
+    return ok(await this.confirm(this.store.upload()!, partNumber, target.value.size, etag, null));
+  }
+
+  /** One confirmed part: recorded atomically, expiry pushed back, progress out, assembly when complete. */
+  private async confirm(upload: UploadRow, partNumber: number, size: number, etag: string, digest: string | null): Promise<PartReceipt> {
     this.ctx.storage.transactionSync(() => {
-      this.store.confirmPart({ partNumber: commit.partNumber, size: commit.size, etag: commit.etag, digest: commit.digest });
+      this.store.confirmPart({ partNumber, size, etag, digest });
       this.store.extendExpiry(Date.now() + loadConfig(this.env).uploadTtlSeconds * 1000);
     });
-    const receipt = this.receipt(commit.partNumber, commit.size, commit.etag);
+    const receipt = this.receipt(partNumber, size, etag);
     if (upload.state === 'created') this.hub.broadcast({ type: 'state', state: 'uploading' });
     this.hub.progressChanged();
     if (receipt.confirmedParts === upload.partCount) await this.startAssembly();
-    return ok(receipt);
+    return receipt;
   }
 
   /** Gives up a lease after a failed PUT, so a retry need not wait for it to expire. */
