@@ -42,7 +42,7 @@ async function presign(u: Created, n: number, expiresIn?: number): Promise<strin
   return ((await res.json()) as { url: string }).url;
 }
 
-const slice = (bytes: Buffer, u: Created, n: number) => bytes.subarray((n - 1) * u.partSize, Math.min(n * u.partSize, bytes.length));
+const slice = (bytes: Buffer, u: Created, n: number) => new Uint8Array(bytes).subarray((n - 1) * u.partSize, Math.min(n * u.partSize, bytes.length));
 
 async function waitReady(u: Created): Promise<{ state: string; result?: { url: string } }> {
   for (let i = 0; i < 200; i++) {
@@ -112,7 +112,7 @@ describe('direct-to-R2 part uploads (presigned SigV4)', () => {
   it('a wrong reported ETag cannot assemble wrong bytes: assembly fails and says so', async () => {
     const bytes = pdf(2000, 83);
     const u = await create(bytes.length);
-    const put = await fetch(await presign(u, 1), { method: 'PUT', body: bytes });
+    const put = await fetch(await presign(u, 1), { method: "PUT", body: new Uint8Array(bytes) });
     expect(put.status).toBe(200);
     const report = await fetch(`${server.url}/api/uploads/${u.id}/parts/1/etag`, {
       method: 'PUT',
