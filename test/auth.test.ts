@@ -1,20 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { app } from '../src/api/app';
-import type { Env } from '../src/env';
-import { expectError } from './helpers';
+import { expectError, deployment } from './helpers';
 
-/** The app under a different configuration: same code, other variables (as another deployment). */
-function deployment(overrides: Partial<Env>) {
-  const configured = { ...env, ...overrides } as Env;
-  return (path: string, init?: RequestInit) =>
-    app.fetch(new Request(new URL(path, 'http://uploads.test'), init), configured, {
-      waitUntil() {},
-      passThroughOnException() {},
-      props: {},
-    } as unknown as ExecutionContext);
-}
 
 const createBody = (headers: Record<string, string> = {}) => ({
   method: 'POST',

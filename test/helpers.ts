@@ -1,7 +1,10 @@
 /** Helpers for the workerd tests: talk to the Worker exactly as an HTTP client would. */
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { app } from '../src/api/app';
+import type { Env } from '../src/env';
 import type { Manifest, UploadState } from '../src/protocol/messages';
+import { seededBytes } from './seeded-bytes';
 
 export const MiB = 1024 * 1024;
 export const ORIGIN = 'http://uploads.test';
@@ -12,14 +15,7 @@ export function api(path: string, init?: RequestInit): Promise<Response> {
 
 /** Deterministic bytes that start like a PDF, so validation accepts them as application/pdf. */
 export function pdfBytes(size: number, seed = 1): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
+  const bytes = seededBytes(size, seed);
   bytes.set(new TextEncoder().encode('%PDF-1.7\n').subarray(0, size));
   return bytes;
 }
@@ -91,4 +87,15 @@ export async function expectError(res: Response, status: number, code: string): 
   expect(body.error.code).toBe(code);
   expect(body.error.message.length).toBeGreaterThan(0);
   return body.error;
+}
+
+/** The same Worker under other variables, as another deployment would run it (same Durable Objects). */
+export function deployment(overrides: Partial<Env>) {
+  const configured = { ...env, ...overrides } as Env;
+  return (path: string, init?: RequestInit) =>
+    app.fetch(new Request(new URL(path, ORIGIN), init), configured, {
+      waitUntil() {},
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext);
 }

@@ -2,10 +2,8 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { app } from '../src/api/app';
-import type { Env } from '../src/env';
 import { sweep } from '../src/queues/sweep';
-import { api, createUpload, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload } from './helpers';
+import { api, createUpload, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload, deployment } from './helpers';
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 
@@ -72,16 +70,6 @@ describe('expiry of abandoned uploads', () => {
   });
 });
 
-/** The same Worker with other variables, as another deployment would run it. */
-function deployment(overrides: Partial<Env>) {
-  const configured = { ...env, ...overrides } as Env;
-  return (path: string, init?: RequestInit) =>
-    app.fetch(new Request(new URL(path, 'http://uploads.test'), init), configured, {
-      waitUntil() {},
-      passThroughOnException() {},
-      props: {},
-    } as unknown as ExecutionContext);
-}
 
 describe('quotas', () => {
   const as = async (sub: string) => `Bearer ${await sign({ sub, exp: Math.floor(Date.now() / 1000) + 600 }, env.AUTH_JWT_SECRET!, 'HS256')}`;

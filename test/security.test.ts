@@ -1,9 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { app } from '../src/api/app';
-import type { Env } from '../src/env';
-import { api, createUpload, expectError } from './helpers';
+import { api, createUpload, expectError, deployment } from './helpers';
 
 const createInit = (headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -11,16 +9,6 @@ const createInit = (headers: Record<string, string> = {}) => ({
   body: JSON.stringify({ name: 'a.pdf', size: 10, type: 'application/pdf' }),
 });
 
-/** The same Worker under other variables, as another deployment would run it. */
-function deployment(overrides: Partial<Env>) {
-  const configured = { ...env, ...overrides } as Env;
-  return (path: string, init?: RequestInit) =>
-    app.fetch(new Request(new URL(path, 'http://uploads.test'), init), configured, {
-      waitUntil() {},
-      passThroughOnException() {},
-      props: {},
-    } as unknown as ExecutionContext);
-}
 
 describe('CORS', () => {
   const site = deployment({ CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' });

@@ -2,7 +2,7 @@
  * @module The native HTTP API as the browser (or Node) client sees it: typed calls, and failures
  * turned into `ApiError` values the retry policy can classify. Nothing else talks HTTP.
  */
-import type { Manifest, UploadState } from '../protocol/messages';
+import type { Manifest, PartReceipt, UploadState } from '../protocol/messages';
 import type { RequestFailure } from './retry-policy';
 
 export interface ServerConfig {
@@ -22,14 +22,6 @@ export interface CreatedUpload {
   expiresAt: string;
   uploadToken: string;
   urls: { self: string; parts: string; complete: string; events: string };
-}
-
-export interface PartReceipt {
-  partNumber: number;
-  size: number;
-  etag: string;
-  confirmedBytes: number;
-  confirmedParts: number;
 }
 
 export class ApiError extends Error implements RequestFailure {

@@ -13,6 +13,7 @@ import {
   ACCEPTING_STATES,
   type EventMessage,
   type Manifest,
+  type PartReceipt,
   type ProcessMessage,
   type DerivativeInfo,
   type ProgressFields,
@@ -52,14 +53,6 @@ export interface PartLease {
   key: string;
   r2UploadId: string;
   leaseId: string;
-}
-
-export interface PartReceipt {
-  partNumber: number;
-  size: number;
-  etag: string;
-  confirmedBytes: number;
-  confirmedParts: number;
 }
 
 export interface PartCommit {

@@ -78,6 +78,15 @@ export interface Manifest {
   result?: UploadResult;
 }
 
+/** The answer to a confirmed part (`PUT /api/uploads/:id/parts/:n`). */
+export interface PartReceipt {
+  partNumber: number;
+  size: number;
+  etag: string;
+  confirmedBytes: number;
+  confirmedParts: number;
+}
+
 export interface ProgressFields {
   confirmedBytes: number;
   confirmedParts: number;

@@ -1,18 +1,12 @@
 /** Test inputs made on the fly: seeded random bytes and real, decodable images. */
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
+import { seededBytes } from '../seeded-bytes';
 
-/** Deterministic pseudo-random bytes (xorshift32). */
+/** Deterministic pseudo-random bytes (xorshift32), as a Buffer over the same memory. */
 export function randomBytes(size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  const bytes = seededBytes(size, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** A PDF-looking file of `size` bytes (the validator checks the magic bytes). */

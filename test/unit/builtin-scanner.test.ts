@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BuiltinScanner, EICAR, HEAD_BYTES, structuralFinding } from '../../src/media/builtin-scanner';
 import { scanAll, ScannerUnavailableError, type Scanner, type ScanVerdict } from '../../src/media/scanner';
+import { seededBytes } from '../seeded-bytes';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -21,14 +22,7 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
 
 /** Deterministic noise (xorshift32) that starts like a JPEG, so runs never differ. */
 function noise(size: number, seed = 7): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
+  const bytes = seededBytes(size, seed);
   bytes.set(JPEG_HEAD.subarray(0, size));
   return bytes;
 }
