@@ -21,7 +21,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: devVars() },
+            miniflare: {
+              bindings: devVars(),
+              // A small part budget so the rate-limit test reaches it quickly (requests without
+              // CF-Connecting-IP, as the other tests send, skip the IP limit).
+              ratelimits: { PART_LIMIT: { namespace_id: '1003', simple: { limit: 50, period: 10 } } },
+            },
           }),
         ],
         test: {

@@ -3,19 +3,17 @@
  * stream. Parses and renders only; the session owns state, R2Store owns the bytes.
  */
 import { Hono, type Context } from 'hono';
-import { loadConfig, requireKeyRing } from '../config';
-import { signCapability } from '../domain/capability';
+import { loadConfig } from '../config';
 import { bytesEqual, parseContentDigest } from '../domain/content-digest';
-import { encodeBase64Url, toHex } from '../domain/base64url';
+import { encodeBase64Url } from '../domain/base64url';
 import { AppError, unwrap } from '../domain/errors';
-import { planParts } from '../domain/part-plan';
-import { ledgerStub, sessionStub } from '../durable/session-stub';
-import { originalKey, ownerSegment } from '../storage/object-keys';
+import { sessionStub } from '../durable/session-stub';
 import { partBody } from '../storage/part-body';
 import { presignUploadPart } from '../storage/presign';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
+import { openUpload } from './open-upload';
 import { enforceRateLimit } from './rate-limit';
 import { createUploadSchema, directPartSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parseWith } from './validation';
@@ -24,62 +22,10 @@ export const uploads = new Hono<AppEnv>();
 
 const uploadIdOf = (c: Context<AppEnv>) => parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
 
-/** Keeps a display name only: no path, no control characters, bounded length. */
-function sanitizeName(name: string): string {
-  const base = name.normalize('NFC').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
-  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
-}
-
-const baseType = (type: string) => type.split(';')[0]!.trim().toLowerCase();
-
 uploads.post('/', requirePrincipal(), async (c) => {
-  const config = loadConfig(c.env);
-  const ring = requireKeyRing(config);
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
   const body = await parseJsonBody(c, createUploadSchema);
-  const type = baseType(body.type);
-  if (!config.allowedTypes.includes(type)) {
-    throw new AppError('ERR_TYPE_NOT_ALLOWED', `Files of type "${type}" are not accepted.`, { allowedTypes: config.allowedTypes });
-  }
-  if (body.size > config.maxFileSize) {
-    throw new AppError('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${config.maxFileSize} bytes.`, {
-      maxFileSize: config.maxFileSize,
-    });
-  }
-  const planned = planParts(body.size, config.partLimits, body.partSize);
-  if (!planned.ok) {
-    if (planned.reason === 'empty') throw new AppError('ERR_EMPTY_FILE', 'Empty (0-byte) files cannot be uploaded.');
-    if (planned.reason === 'bad-part-size') {
-      throw new AppError('ERR_VALIDATION', `partSize must be between ${config.partLimits.min} and ${config.partLimits.max} bytes.`);
-    }
-    throw new AppError('ERR_FILE_TOO_LARGE', 'The file is too large to plan into parts.');
-  }
-  const { plan } = planned;
-  const owner = c.get('owner');
-  const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
-  const key = originalKey(await ownerSegment(owner), id);
-  const expiresAt = Date.now() + config.uploadTtlSeconds * 1000;
-  const ledger = ledgerStub(c.env, owner);
-  unwrap(await ledger.reserve(id, plan.size, config.quotas));
-  const created = await sessionStub(c.env, id)
-    .create({
-      id,
-      owner,
-      key,
-      name: sanitizeName(body.name),
-      type,
-      size: plan.size,
-      partSize: plan.partSize,
-      partCount: plan.partCount,
-      sha256: body.sha256,
-      metadata: body.metadata,
-      expiresAt,
-    })
-    .catch((error: unknown) => ({ ok: false as const, error: { code: 'ERR_STORAGE' as const, message: `The upload could not be opened: ${String(error).slice(0, 200)}` } }));
-  if (!created.ok) await ledger.release(id);
-  const manifest = unwrap(created);
-  const uploadToken = await signCapability(ring, { uid: id, sub: owner, exp: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds });
+  const { id, key, manifest, uploadToken } = await openUpload(c.env, { ...body, owner: c.get('owner') });
   const self = new URL(`/api/uploads/${id}`, c.req.url).toString();
   c.header('Location', self);
   return c.json(
@@ -88,9 +34,9 @@ uploads.post('/', requirePrincipal(), async (c) => {
       key,
       state: manifest.state,
       name: manifest.name,
-      size: plan.size,
-      partSize: plan.partSize,
-      partCount: plan.partCount,
+      size: manifest.size,
+      partSize: manifest.partSize,
+      partCount: manifest.partCount,
       expiresAt: manifest.expiresAt,
       uploadToken,
       urls: { self, parts: `${self}/parts/{partNumber}`, complete: `${self}/complete`, events: `${self}/events` },

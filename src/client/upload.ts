@@ -277,7 +277,7 @@ export class Upload extends Emitter<UploadEvents> {
   /** Takes the server's word on which parts exist. */
   private adopt(manifest: Manifest): void {
     this.partSize = manifest.partSize;
-    this.partCount = manifest.partCount;
+    this.partCount = manifest.partCount ?? Math.ceil(this.file.size / manifest.partSize);
     this.acknowledge(manifest.confirmedBytes, manifest.confirmedParts);
     this.queue = manifest.missingParts.filter((n) => !this.inflight.has(n));
     this.concurrency ??= this.makeConcurrency();

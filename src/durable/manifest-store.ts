@@ -11,9 +11,10 @@ export interface UploadRow {
   key: string;
   name: string;
   type: string;
-  size: number;
+  /** Null while the size is not known yet (tus Upload-Defer-Length, S3-style multipart). */
+  size: number | null;
   partSize: number;
-  partCount: number;
+  partCount: number | null;
   r2UploadId: string;
   state: UploadState;
   reason: string | null;
@@ -28,6 +29,8 @@ export interface UploadRow {
   /** For expired uploads: the cleanup message was sent / the R2 upload was aborted. */
   cleanupQueued: boolean;
   cleaned: boolean;
+  /** Bytes held in the staging object after the last full part (streamed protocols such as tus). */
+  stagedBytes: number;
 }
 
 export interface PartRow extends PartInfo {
@@ -42,9 +45,9 @@ CREATE TABLE IF NOT EXISTS upload (
   key TEXT NOT NULL,
   name TEXT NOT NULL,
   type TEXT NOT NULL,
-  size INTEGER NOT NULL,
+  size INTEGER,
   part_size INTEGER NOT NULL,
-  part_count INTEGER NOT NULL,
+  part_count INTEGER,
   r2_upload_id TEXT NOT NULL,
   state TEXT NOT NULL,
   reason TEXT,
@@ -57,7 +60,10 @@ CREATE TABLE IF NOT EXISTS upload (
   job_queued INTEGER NOT NULL DEFAULT 0,
   result TEXT,
   cleanup_queued INTEGER NOT NULL DEFAULT 0,
-  cleaned INTEGER NOT NULL DEFAULT 0
+  cleaned INTEGER NOT NULL DEFAULT 0,
+  staged_bytes INTEGER NOT NULL DEFAULT 0,
+  stream_lease TEXT,
+  stream_lease_expires INTEGER
 );
 CREATE TABLE IF NOT EXISTS parts (
   part_number INTEGER PRIMARY KEY,
@@ -82,9 +88,9 @@ function toUploadRow(raw: Raw): UploadRow {
     key: raw.key as string,
     name: raw.name as string,
     type: raw.type as string,
-    size: raw.size as number,
+    size: (raw.size as number | null) ?? null,
     partSize: raw.part_size as number,
-    partCount: raw.part_count as number,
+    partCount: (raw.part_count as number | null) ?? null,
     r2UploadId: raw.r2_upload_id as string,
     state: raw.state as UploadState,
     reason: (raw.reason as string | null) ?? null,
@@ -98,12 +104,13 @@ function toUploadRow(raw: Raw): UploadRow {
     result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
     cleanupQueued: raw.cleanup_queued === 1,
     cleaned: raw.cleaned === 1,
+    stagedBytes: raw.staged_bytes as number,
   };
 }
 
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned'
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes'
 >;
 
 export class ManifestStore {
@@ -160,6 +167,30 @@ export class ManifestStore {
   /** Unfinished uploads live `ttl` after their last confirmed part. */
   extendExpiry(expiresAt: number): void {
     this.sql.exec('UPDATE upload SET expires_at = MAX(expires_at, ?)', expiresAt);
+  }
+
+  /** Fixes the size once it is known: the plan follows from it. */
+  setSize(size: number, partSize: number, partCount: number): void {
+    this.sql.exec('UPDATE upload SET size = ?, part_size = ?, part_count = ?', size, partSize, partCount);
+  }
+
+  /** Forgets parts that are not in the final list (S3-style completion names the parts it wants). */
+  keepOnlyParts(partNumbers: number[]): void {
+    this.sql.exec(`DELETE FROM parts WHERE part_number NOT IN (${partNumbers.map(() => '?').join(',') || 'NULL'})`, ...partNumbers);
+  }
+
+  setStagedBytes(bytes: number): void {
+    this.sql.exec('UPDATE upload SET staged_bytes = ?, updated_at = ?', bytes, Date.now());
+  }
+
+  /** One streamed write (tus PATCH) at a time per upload. */
+  streamLease(): { leaseId: string; expiresAt: number } | null {
+    const row = this.sql.exec<{ l: string | null; e: number | null }>('SELECT stream_lease AS l, stream_lease_expires AS e FROM upload').one();
+    return row.l ? { leaseId: row.l, expiresAt: row.e ?? 0 } : null;
+  }
+
+  setStreamLease(leaseId: string | null, expiresAt: number | null): void {
+    this.sql.exec('UPDATE upload SET stream_lease = ?, stream_lease_expires = ?', leaseId, expiresAt);
   }
 
   /** Drops everything but the upload row: what an expired upload keeps as its tombstone. */

@@ -7,7 +7,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { loadConfig } from '../config';
 import { fail, ok, type Result } from '../domain/errors';
-import { partRange } from '../domain/part-plan';
+import { partRange, type PartPlan } from '../domain/part-plan';
 import type { Env } from '../env';
 import {
   ACCEPTING_STATES,
@@ -40,9 +40,10 @@ export interface CreateSessionInput {
   key: string;
   name: string;
   type: string;
-  size: number;
+  /** Null when the size is declared later (the plan then fixes only the part size). */
+  size: number | null;
   partSize: number;
-  partCount: number;
+  partCount: number | null;
   sha256?: string;
   metadata?: Record<string, string>;
   expiresAt: number;
@@ -74,6 +75,25 @@ export interface MediaInfo {
   size: number;
   /** Set when a derivative was asked for. */
   derivative?: DerivativeInfo;
+}
+
+/** A streamed write (tus PATCH) that stalls longer than this loses its lock on the upload. */
+const STREAM_LEASE_MS = 120_000;
+/** R2 allows 10,000 parts. */
+const MAX_PARTS = 10_000;
+
+export interface StreamLease {
+  leaseId: string;
+  key: string;
+  r2UploadId: string;
+  partSize: number;
+  /** The part the next full chunk becomes. */
+  nextPart: number;
+  /** Bytes held in the staging object, to be prepended to the next part. */
+  stagedBytes: number;
+  /** The upload's offset: confirmed bytes plus staged bytes. */
+  offset: number;
+  size: number | null;
 }
 
 const GONE_STATES: readonly UploadState[] = ['aborted', 'expired'];
@@ -133,6 +153,9 @@ export class UploadSession extends DurableObject<Env> {
         ? fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state, reason: upload.reason })
         : ok({ state: upload.state });
     }
+    if (upload.size === null) {
+      return fail('ERR_SIZE_UNKNOWN', 'The size of this upload is not known yet: declare it, or complete with the list of parts.');
+    }
     const missingParts = this.missingParts(upload);
     if (missingParts.length > 0) {
       return fail('ERR_PARTS_MISSING', `${missingParts.length} part(s) are not confirmed yet.`, {
@@ -177,16 +200,12 @@ export class UploadSession extends DurableObject<Env> {
     const upload = this.store.upload();
     if (!upload) return notFound();
     if (GONE_STATES.includes(upload.state)) return gone(upload);
-    const range = partRange(upload, partNumber);
-    if (!range) {
-      return fail('ERR_PART_NUMBER', `Part number must be between 1 and ${upload.partCount}.`, {
-        partCount: upload.partCount,
-      });
-    }
-    if (contentLength !== range.size) {
-      return fail('ERR_PART_SIZE', `Part ${partNumber} must be exactly ${range.size} bytes, not ${contentLength}.`, {
-        expectedSize: range.size,
-      });
+    const expected = this.expectedPart(upload, partNumber);
+    if (!expected) return this.badPartNumber(upload);
+    if (expected.exact !== undefined ? contentLength !== expected.exact : contentLength < 1 || contentLength > expected.max) {
+      return expected.exact !== undefined
+        ? fail('ERR_PART_SIZE', `Part ${partNumber} must be exactly ${expected.exact} bytes, not ${contentLength}.`, { expectedSize: expected.exact })
+        : fail('ERR_PART_SIZE', `Part ${partNumber} must be 1 to ${expected.max} bytes, not ${contentLength}.`, { maxSize: expected.max });
     }
     if (!ACCEPTING_STATES.includes(upload.state)) {
       const part = this.store.part(partNumber);
@@ -221,26 +240,28 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   /** Where a client may PUT part `partNumber` straight to R2 (direct-to-R2 mode). */
-  directPartTarget(partNumber: number): Result<{ key: string; r2UploadId: string; size: number }> {
+  directPartTarget(partNumber: number): Result<{ key: string; r2UploadId: string; size: number | null }> {
     const upload = this.store.upload();
     if (!upload) return notFound();
     if (GONE_STATES.includes(upload.state)) return gone(upload);
-    const range = partRange(upload, partNumber);
-    if (!range) return fail('ERR_PART_NUMBER', `Part number must be between 1 and ${upload.partCount}.`, { partCount: upload.partCount });
+    const expected = this.expectedPart(upload, partNumber);
+    if (!expected) return this.badPartNumber(upload);
     if (!ACCEPTING_STATES.includes(upload.state)) {
       return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no parts.`, { state: upload.state });
     }
-    return ok({ key: upload.key, r2UploadId: upload.r2UploadId, size: range.size });
+    return ok({ key: upload.key, r2UploadId: upload.r2UploadId, size: expected.exact ?? null });
   }
 
   /**
    * Records a part the client PUT straight to R2, by the ETag R2 gave it. The ETag is checked by
    * R2 itself at completion: a wrong one fails assembly rather than assembling the wrong bytes.
    */
-  async recordDirectPart(partNumber: number, etag: string): Promise<Result<PartReceipt>> {
+  async recordDirectPart(partNumber: number, etag: string, size?: number): Promise<Result<PartReceipt>> {
     const target = this.directPartTarget(partNumber);
     if (!target.ok) return target;
-    return ok(await this.confirm(this.store.upload()!, partNumber, target.value.size, etag, null));
+    const partSize = target.value.size ?? size;
+    if (partSize === undefined) return fail('ERR_PART_SIZE', 'The size of the part is needed while the upload size is unknown.');
+    return ok(await this.confirm(this.store.upload()!, partNumber, partSize, etag, null));
   }
 
   /** One confirmed part: recorded atomically, expiry pushed back, progress out, assembly when complete. */
@@ -252,8 +273,161 @@ export class UploadSession extends DurableObject<Env> {
     const receipt = this.receipt(partNumber, size, etag);
     if (upload.state === 'created') this.hub.broadcast({ type: 'state', state: 'uploading' });
     this.hub.progressChanged();
-    if (receipt.confirmedParts === upload.partCount) await this.startAssembly();
+    if (receipt.confirmedParts === upload.partCount && upload.stagedBytes === 0) await this.startAssembly();
     return receipt;
+  }
+
+  /** What part `n` must be: an exact size under a known plan, or up to the maximum while the size is open. */
+  private expectedPart(upload: UploadRow, n: number): { exact: number; max?: undefined } | { exact?: undefined; max: number } | null {
+    if (upload.size !== null) {
+      const range = partRange(upload as PartPlan, n);
+      return range ? { exact: range.size } : null;
+    }
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS) return null;
+    return { max: loadConfig(this.env).partLimits.max };
+  }
+
+  private badPartNumber(upload: UploadRow) {
+    const last = upload.partCount ?? MAX_PARTS;
+    return fail('ERR_PART_NUMBER', `Part number must be between 1 and ${last}.`, { partCount: upload.partCount });
+  }
+
+  // ---- RPC: uploads whose size is settled late ----------------------------------------------
+
+  /** Confirmed parts with their ETags (S3 ListParts). */
+  listParts(): Result<{ partNumber: number; size: number; etag: string }[]> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    return ok(this.store.parts().map((p) => ({ partNumber: p.partNumber, size: p.size, etag: p.etag })));
+  }
+
+  /**
+   * S3-style completion: the client names the parts (1..n, in order) that make the file. They must
+   * be confirmed (with the ETags given), all but the last of one size, the last no larger. The size
+   * follows, is checked against the limits, and assembly starts. Idempotent once assembling.
+   */
+  async completeWithParts(parts: { partNumber: number; etag?: string }[]): Promise<Result<{ state: UploadState; size: number }>> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    if (!ACCEPTING_STATES.includes(upload.state)) {
+      if (upload.state === 'rejected' || upload.state === 'failed') {
+        return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state, reason: upload.reason });
+      }
+      return ok({ state: upload.state, size: upload.size ?? 0 });
+    }
+    const stored = new Map(this.store.parts().map((p) => [p.partNumber, p]));
+    const listed = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    if (listed.length === 0) return fail('ERR_PART_LIST', 'Name at least one part.');
+    const sizes: number[] = [];
+    for (const [i, part] of listed.entries()) {
+      const have = stored.get(part.partNumber);
+      if (part.partNumber !== i + 1) return fail('ERR_PART_LIST', `Parts must be numbered 1 to ${listed.length} without gaps.`);
+      if (!have) return fail('ERR_PARTS_MISSING', `Part ${part.partNumber} was never received.`, { missingParts: [part.partNumber] });
+      if (part.etag !== undefined && part.etag.replace(/"/g, '') !== have.etag) {
+        return fail('ERR_PART_LIST', `Part ${part.partNumber} has another ETag than the one named.`);
+      }
+      sizes.push(have.size);
+    }
+    const partSize = sizes[0]!;
+    if (sizes.some((size, i) => (i < sizes.length - 1 ? size !== partSize : size > partSize))) {
+      return fail('ERR_PART_LIST', 'All parts but the last must be the same size, and the last no larger (R2 requires it).');
+    }
+    const size = sizes.reduce((a, b) => a + b, 0);
+    const limit = loadConfig(this.env).maxFileSize;
+    if (size > limit) return fail('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${limit} bytes.`, { maxFileSize: limit });
+    this.ctx.storage.transactionSync(() => {
+      this.store.keepOnlyParts(listed.map((p) => p.partNumber));
+      this.store.setSize(size, partSize, listed.length);
+    });
+    await this.startAssembly();
+    return ok({ state: 'assembling', size });
+  }
+
+  /** The size became known (tus Upload-Length after Upload-Defer-Length). */
+  async declareSize(size: number): Promise<Result<{ size: number; partCount: number }>> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    if (upload.size !== null) {
+      return upload.size === size ? ok({ size, partCount: upload.partCount! }) : fail('ERR_VALIDATION', `The size is already ${upload.size}.`);
+    }
+    const totals = this.store.totals();
+    const limit = loadConfig(this.env).maxFileSize;
+    if (size > limit) return fail('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${limit} bytes.`, { maxFileSize: limit });
+    if (size < totals.confirmedBytes + upload.stagedBytes || size === 0) return fail('ERR_VALIDATION', 'The size is smaller than what was already received.');
+    const partCount = Math.ceil(size / upload.partSize);
+    if (partCount > MAX_PARTS) return fail('ERR_FILE_TOO_LARGE', 'The file needs more parts than R2 allows at this part size.');
+    this.store.setSize(size, upload.partSize, partCount);
+    return ok({ size, partCount });
+  }
+
+  // ---- RPC: streamed writes (tus PATCH, form POSTs) ------------------------------------------
+
+  /**
+   * Locks the upload for one streamed write starting at `offset`, which must be the server's
+   * offset (confirmed bytes plus staged bytes). Refused while another write holds the lock.
+   */
+  beginStream(offset: number): Result<StreamLease> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    if (!ACCEPTING_STATES.includes(upload.state)) {
+      return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no more bytes.`, { state: upload.state });
+    }
+    const now = Date.now();
+    const held = this.store.streamLease();
+    if (held && held.expiresAt > now) return fail('ERR_UPLOAD_LOCKED', 'Another write to this upload is in progress.');
+    const lease = this.streamState(upload);
+    if (offset !== lease.offset) {
+      return fail('ERR_OFFSET_MISMATCH', `The upload is at offset ${lease.offset}, not ${offset}.`, { offset: lease.offset });
+    }
+    const leaseId = crypto.randomUUID();
+    this.store.setStreamLease(leaseId, now + STREAM_LEASE_MS);
+    return ok({ ...lease, leaseId });
+  }
+
+  /** A full part of a streamed write reached R2: confirmed, the staged bytes it took in consumed. */
+  async streamPart(leaseId: string, partNumber: number, size: number, etag: string): Promise<Result<StreamLease>> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (this.store.streamLease()?.leaseId !== leaseId) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
+    if (!ACCEPTING_STATES.includes(upload.state)) return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state });
+    this.store.setStagedBytes(0);
+    this.store.setStreamLease(leaseId, Date.now() + STREAM_LEASE_MS);
+    await this.confirm({ ...upload, stagedBytes: 0 }, partNumber, size, etag, null);
+    return ok({ ...this.streamState(this.store.upload()!), leaseId });
+  }
+
+  /** The tail of a streamed write was saved to the staging object. */
+  streamStaged(leaseId: string, stagedBytes: number): Result<StreamLease> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (this.store.streamLease()?.leaseId !== leaseId) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
+    this.store.setStagedBytes(stagedBytes);
+    return ok({ ...this.streamState(this.store.upload()!), leaseId });
+  }
+
+  endStream(leaseId: string): void {
+    if (this.store.streamLease()?.leaseId === leaseId) this.store.setStreamLease(null, null);
+  }
+
+  private streamState(upload: UploadRow): Omit<StreamLease, 'leaseId'> {
+    const parts = this.store.parts();
+    // Streamed writes fill parts in order: the confirmed prefix is contiguous.
+    let contiguous = 0;
+    while (parts[contiguous]?.partNumber === contiguous + 1) contiguous += 1;
+    const confirmed = parts.slice(0, contiguous).reduce((sum, p) => sum + p.size, 0);
+    return {
+      key: upload.key,
+      r2UploadId: upload.r2UploadId,
+      partSize: upload.partSize,
+      nextPart: contiguous + 1,
+      stagedBytes: upload.stagedBytes,
+      offset: confirmed + upload.stagedBytes,
+      size: upload.size,
+    };
   }
 
   /** Gives up a lease after a failed PUT, so a retry need not wait for it to expire. */
@@ -352,7 +526,7 @@ export class UploadSession extends DurableObject<Env> {
       if (GONE_STATES.includes(upload.state)) return gone(upload);
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
-    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size };
+    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0 };
     if (variant === undefined) return ok(info);
     const derivative = upload.result?.derivatives?.find((d) => d.variant === variant);
     if (!derivative || !upload.result?.sha256) {
@@ -435,7 +609,7 @@ export class UploadSession extends DurableObject<Env> {
       // complete() is not idempotent: if an earlier attempt succeeded before we could record it,
       // the object is there and this attempt fails with NoSuchUpload.
       const object = await this.r2.head(upload.key).catch(() => null);
-      if (!object || object.size !== upload.size) {
+      if (!object || object.size !== (upload.size ?? this.store.totals().confirmedBytes)) {
         const attempts = this.store.bumpAssemblyAttempts();
         if (attempts < ASSEMBLY_ATTEMPTS) {
           await this.ctx.storage.setAlarm(Date.now() + ASSEMBLY_BASE_DELAY_MS * 2 ** (attempts - 1));
@@ -510,7 +684,7 @@ export class UploadSession extends DurableObject<Env> {
   private missingParts(upload: UploadRow, parts = this.store.parts()): number[] {
     const confirmed = new Set(parts.map((p) => p.partNumber));
     const missing: number[] = [];
-    for (let n = 1; n <= upload.partCount; n++) if (!confirmed.has(n)) missing.push(n);
+    for (let n = 1; n <= (upload.partCount ?? 0); n++) if (!confirmed.has(n)) missing.push(n);
     return missing;
   }
 
@@ -521,7 +695,8 @@ export class UploadSession extends DurableObject<Env> {
       uploadId: upload.id,
       key: upload.key,
       declaredType: upload.type,
-      size: upload.size,
+      // Assembled uploads always know their size; before assembly this message is not sent.
+      size: upload.size ?? 0,
       ...(upload.sha256 ? { sha256: upload.sha256 } : {}),
     };
   }

@@ -64,9 +64,10 @@ export interface Manifest {
   reason?: string;
   name: string;
   type: string;
-  size: number;
+  /** Null until the size is known (tus Upload-Defer-Length, S3-style multipart until completion). */
+  size: number | null;
   partSize: number;
-  partCount: number;
+  partCount: number | null;
   confirmedBytes: number;
   confirmedParts: number;
   parts: PartInfo[];
@@ -90,8 +91,8 @@ export interface PartReceipt {
 export interface ProgressFields {
   confirmedBytes: number;
   confirmedParts: number;
-  size: number;
-  partCount: number;
+  size: number | null;
+  partCount: number | null;
 }
 
 /** Messages on `GET /api/uploads/:id/events` (WebSocket frames or SSE `data:` lines). */

@@ -1,0 +1,98 @@
+/**
+ * @module Opening an upload, for every protocol adapter alike: allowlist and limits, the part
+ * plan, the owner's quota, the session, and the upload token. The native API, tus and the
+ * S3-style API all come through here, so they share one session model.
+ */
+import { loadConfig, requireKeyRing } from '../config';
+import { signCapability } from '../domain/capability';
+import { toHex } from '../domain/base64url';
+import { AppError, unwrap } from '../domain/errors';
+import { planParts } from '../domain/part-plan';
+import { ledgerStub, sessionStub } from '../durable/session-stub';
+import type { Env } from '../env';
+import type { Manifest } from '../protocol/messages';
+import { originalKey, ownerSegment } from '../storage/object-keys';
+
+export interface OpenUploadRequest {
+  owner: string;
+  name: string;
+  type: string;
+  /** Null when the client cannot tell yet (tus Upload-Defer-Length, S3-style multipart). */
+  size: number | null;
+  partSize?: number;
+  sha256?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface OpenedUpload {
+  id: string;
+  key: string;
+  manifest: Manifest;
+  uploadToken: string;
+}
+
+/** Keeps a display name only: no path, no control characters, bounded length. */
+export function sanitizeName(name: string): string {
+  const base = name.normalize('NFC').split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
+}
+
+export const baseType = (type: string): string => type.split(';')[0]!.trim().toLowerCase();
+
+export async function openUpload(env: Env, request: OpenUploadRequest): Promise<OpenedUpload> {
+  const config = loadConfig(env);
+  const ring = requireKeyRing(config);
+  const type = baseType(request.type);
+  if (!config.allowedTypes.includes(type)) {
+    throw new AppError('ERR_TYPE_NOT_ALLOWED', `Files of type "${type || '(none)'}" are not accepted.`, { allowedTypes: config.allowedTypes });
+  }
+  if (request.size !== null && request.size > config.maxFileSize) {
+    throw new AppError('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${config.maxFileSize} bytes.`, {
+      maxFileSize: config.maxFileSize,
+    });
+  }
+  let size: number | null = null;
+  let partSize = request.partSize ?? config.partLimits.default;
+  let partCount: number | null = null;
+  if (request.size !== null) {
+    const planned = planParts(request.size, config.partLimits, request.partSize);
+    if (!planned.ok) {
+      if (planned.reason === 'empty') throw new AppError('ERR_EMPTY_FILE', 'Empty (0-byte) files cannot be uploaded.');
+      if (planned.reason === 'bad-part-size') {
+        throw new AppError('ERR_VALIDATION', `partSize must be between ${config.partLimits.min} and ${config.partLimits.max} bytes.`);
+      }
+      throw new AppError('ERR_FILE_TOO_LARGE', 'The file is too large to plan into parts.');
+    }
+    ({ size, partSize, partCount } = planned.plan);
+  } else if (partSize < config.partLimits.min || partSize > config.partLimits.max) {
+    throw new AppError('ERR_VALIDATION', `partSize must be between ${config.partLimits.min} and ${config.partLimits.max} bytes.`);
+  }
+
+  const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const key = originalKey(await ownerSegment(request.owner), id);
+  const ledger = ledgerStub(env, request.owner);
+  unwrap(await ledger.reserve(id, size ?? 0, config.quotas));
+  const created = await sessionStub(env, id)
+    .create({
+      id,
+      owner: request.owner,
+      key,
+      name: sanitizeName(request.name),
+      type,
+      size,
+      partSize,
+      partCount,
+      sha256: request.sha256,
+      metadata: request.metadata,
+      expiresAt: Date.now() + config.uploadTtlSeconds * 1000,
+    })
+    .catch((error: unknown) => ({
+      ok: false as const,
+      error: { code: 'ERR_STORAGE' as const, message: `The upload could not be opened: ${String(error).slice(0, 200)}` },
+    }));
+  if (!created.ok) await ledger.release(id);
+  const manifest = unwrap(created);
+  const uploadToken = await signCapability(ring, { uid: id, sub: request.owner, exp: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds });
+  return { id, key, manifest, uploadToken };
+}
