@@ -22,6 +22,10 @@ export const KEY_PREFIXES = {
 
 export const originalKey = (ownerSeg: string, uploadId: string): string => `${KEY_PREFIXES.originals}${ownerSeg}/${uploadId}`;
 
+/** Where a streamed write keeps the bytes after its last full part until the next write. */
+export const stagingKey = (originalKeyOfUpload: string): string =>
+  `${KEY_PREFIXES.staging}${originalKeyOfUpload.slice(KEY_PREFIXES.originals.length)}`;
+
 /**
  * Derivatives are keyed by the owner and the content hash, not the upload: deterministic (a
  * redelivered job writes the same keys) and shared by deduplicated uploads of the same bytes.

@@ -16,8 +16,8 @@ export class R2Store {
     return upload.uploadId;
   }
 
-  /** Streams `body` (of a known length) into part `partNumber`. */
-  async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream): Promise<StoredPart> {
+  /** Streams `body` (of a known length), or writes the bytes, into part `partNumber`. */
+  async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream | Uint8Array): Promise<StoredPart> {
     const part = await this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, body);
     return { partNumber: part.partNumber, etag: part.etag };
   }
