@@ -9,16 +9,31 @@ import type { AppEnv } from './app-env';
 import { configRoute } from './config-route';
 import { cors } from './cors';
 import { media } from './media-route';
+import { formUpload } from './s3/form-upload';
+import { s3 } from './s3/routes';
+import { tus } from './tus';
 import { uploads } from './uploads-routes';
 
-export const app = new Hono<AppEnv>();
+// Not strict: `/files/` (as tus clients send it) and `/files` are the same route.
+export const app = new Hono<AppEnv>({ strict: false });
 
 app.use('/api/*', cors());
 app.use('/media/*', cors());
+app.use('/files', cors());
+app.use('/files/*', cors());
 app.get('/api/health', (c) => c.json({ ok: true }));
 app.route('/api/config', configRoute);
 app.route('/api/uploads', uploads);
 app.route('/media', media);
+// Uppy/Companion S3 API; /jwt/<JWT>/s3/… carries the creator's JWT for clients that cannot set headers.
+app.use('/s3/*', cors());
+app.use('/jwt/*', cors());
+app.route('/s3', s3);
+app.route('/jwt/:jwt/s3', s3);
+// S3 POST-policy uploads: /media is the "bucket", so the object URL Uppy derives is /media/<id>.
+app.use('/media', cors());
+app.post('/media', formUpload);
+app.route('/files', tus);
 
 app.notFound((c) => c.json({ error: { code: 'ERR_NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));
 

@@ -8,9 +8,18 @@ import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
-const ALLOW_HEADERS = 'Authorization, Content-Type, Content-Digest, Range, If-None-Match, If-Modified-Since';
-/** What scripts on an allowed origin may read: ETag for parts, Location for creation, backoff hints. */
-const EXPOSE_HEADERS = 'ETag, Location, Retry-After, Content-Range, Content-Length, Accept-Ranges';
+const ALLOW_HEADERS = [
+  'Authorization, Content-Type, Content-Digest, Range, If-None-Match, If-Modified-Since, X-Requested-With',
+  // tus 1.0 and the IETF resumable-upload drafts
+  'Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Checksum',
+  'Upload-Complete, Upload-Draft-Interop-Version, X-HTTP-Method-Override',
+].join(', ');
+/** What scripts on an allowed origin may read: ETag for parts, Location for creation, backoff hints, tus state. */
+const EXPOSE_HEADERS = [
+  'ETag, Location, Retry-After, Content-Range, Content-Length, Accept-Ranges',
+  'Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires, Upload-Concat, Upload-Defer-Length, Upload-Complete',
+  'Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Draft-Interop-Version, Upload-Max-Chunk-Size',
+].join(', ');
 
 export function cors(): MiddlewareHandler<AppEnv> {
   return async function cors(c, next) {

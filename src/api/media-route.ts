@@ -56,7 +56,7 @@ media.on(['GET', 'HEAD'], '/:id', async (c) => {
 });
 
 /** One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), conditionals (304/412). */
-async function serveObject(request: Request, info: MediaInfo, cacheControl: string, store: R2Store): Promise<Response> {
+export async function serveObject(request: Request, info: MediaInfo, cacheControl: string, store: R2Store): Promise<Response> {
   const rangeHeader = request.headers.get('range') ?? undefined;
   if (rangeHeader && !/^bytes=(\d+-\d*|-\d+)$/.test(rangeHeader.trim())) {
     throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'Only a single byte range ("bytes=start-end") is supported.', undefined, {

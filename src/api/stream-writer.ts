@@ -98,7 +98,8 @@ export async function writeStream(
     }
     for (const part of deferred) lease = unwrap(await session.streamPart(lease.leaseId, part.partNumber, part.size, part.etag));
 
-    const end = lease.size !== null && lease.offset + filled === lease.size;
+    // The buffer holds the staged bytes too: count from the confirmed prefix.
+    const end = lease.size !== null && lease.offset - lease.stagedBytes + filled === lease.size;
     if (end) {
       if (filled > 0) await commitPart(buffer.subarray(0, filled));
       await store.delete(staging);

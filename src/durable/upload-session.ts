@@ -409,6 +409,15 @@ export class UploadSession extends DurableObject<Env> {
     return ok({ ...this.streamState(this.store.upload()!), leaseId });
   }
 
+  /** Offset and size as streamed protocols report them (tus HEAD). */
+  streamStatus(): Result<{ state: UploadState; offset: number; size: number | null; expiresAt: string; metadata: Record<string, string> | null }> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    const offset = ACCEPTING_STATES.includes(upload.state) ? this.streamState(upload).offset : (upload.size ?? 0);
+    return ok({ state: upload.state, offset, size: upload.size, expiresAt: new Date(upload.expiresAt).toISOString(), metadata: upload.metadata });
+  }
+
   endStream(leaseId: string): void {
     if (this.store.streamLease()?.leaseId === leaseId) this.store.setStreamLease(null, null);
   }
