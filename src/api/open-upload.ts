@@ -34,7 +34,13 @@ export interface OpenedUpload {
 /** Keeps a display name only: no path, no control characters, bounded length. */
 export function sanitizeName(name: string): string {
   const base = name.normalize('NFC').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  const stripped = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  // At most 255 UTF-16 units, cut between code points (never half a surrogate pair).
+  let clean = '';
+  for (const char of stripped) {
+    if (clean.length + char.length > 255) break;
+    clean += char;
+  }
   return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
 }
 
