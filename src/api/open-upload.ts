@@ -22,6 +22,8 @@ export interface OpenUploadRequest {
   partSize?: number;
   sha256?: string;
   metadata?: Record<string, string>;
+  /** A tus partial upload: a fragment whose type is checked on the final upload instead. */
+  partial?: boolean;
 }
 
 export interface OpenedUpload {
@@ -49,8 +51,8 @@ export const baseType = (type: string): string => type.split(';')[0]!.trim().toL
 export async function openUpload(env: Env, request: OpenUploadRequest): Promise<OpenedUpload> {
   const config = loadConfig(env);
   const ring = requireKeyRing(config);
-  const type = baseType(request.type);
-  if (!config.allowedTypes.includes(type)) {
+  const type = request.partial ? 'application/octet-stream' : baseType(request.type);
+  if (!request.partial && !config.allowedTypes.includes(type)) {
     throw new AppError('ERR_TYPE_NOT_ALLOWED', `Files of type "${type || '(none)'}" are not accepted.`, { allowedTypes: config.allowedTypes });
   }
   if (request.size !== null && request.size > config.maxFileSize) {
@@ -92,6 +94,7 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
       sha256: request.sha256,
       metadata: request.metadata,
       expiresAt: Date.now() + config.uploadTtlSeconds * 1000,
+      partial: request.partial ?? false,
     })
     .catch((error: unknown) => ({
       ok: false as const,

@@ -31,6 +31,8 @@ export interface UploadRow {
   cleaned: boolean;
   /** Bytes held in the staging object after the last full part (streamed protocols such as tus). */
   stagedBytes: number;
+  /** A fragment to be concatenated (tus Upload-Concat: partial): assembled, never processed or served. */
+  partial: boolean;
 }
 
 export interface PartRow extends PartInfo {
@@ -62,6 +64,7 @@ CREATE TABLE IF NOT EXISTS upload (
   cleanup_queued INTEGER NOT NULL DEFAULT 0,
   cleaned INTEGER NOT NULL DEFAULT 0,
   staged_bytes INTEGER NOT NULL DEFAULT 0,
+  partial INTEGER NOT NULL DEFAULT 0,
   stream_lease TEXT,
   stream_lease_expires INTEGER
 );
@@ -105,13 +108,14 @@ function toUploadRow(raw: Raw): UploadRow {
     cleanupQueued: raw.cleanup_queued === 1,
     cleaned: raw.cleaned === 1,
     stagedBytes: raw.staged_bytes as number,
+    partial: raw.partial === 1,
   };
 }
 
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes'
->;
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial'
+> & { partial?: boolean };
 
 export class ManifestStore {
   constructor(private readonly sql: SqlStorage) {
@@ -126,10 +130,10 @@ export class ManifestStore {
   insert(u: NewUpload): void {
     this.sql.exec(
       `INSERT INTO upload (id, owner, key, name, type, size, part_size, part_count, r2_upload_id, state,
-         sha256, metadata, created_at, updated_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)`,
+         sha256, metadata, created_at, updated_at, expires_at, partial)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?)`,
       u.id, u.owner, u.key, u.name, u.type, u.size, u.partSize, u.partCount, u.r2UploadId,
-      u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt,
+      u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt, u.partial ? 1 : 0,
     );
   }
 

@@ -47,6 +47,8 @@ export interface CreateSessionInput {
   sha256?: string;
   metadata?: Record<string, string>;
   expiresAt: number;
+  /** tus Upload-Concat: partial. */
+  partial?: boolean;
 }
 
 export interface PartLease {
@@ -132,6 +134,7 @@ export class UploadSession extends DurableObject<Env> {
       metadata: input.metadata ?? null,
       createdAt: Date.now(),
       expiresAt: input.expiresAt,
+      partial: input.partial ?? false,
     });
     await this.ctx.storage.setAlarm(input.expiresAt);
     await sweeperStub(this.env).watch(input.id, input.expiresAt);
@@ -183,7 +186,7 @@ export class UploadSession extends DurableObject<Env> {
     this.store.clearLeases();
     if (accepting) await this.r2.abortMultipart(upload.key, upload.r2UploadId);
     // A ready upload's bytes may be shared (deduplicated): the ledger says what nobody references.
-    else if (upload.state !== 'ready') await this.r2.delete(upload.key);
+    else if (upload.state !== 'ready' || upload.partial) await this.r2.delete(upload.key);
     await this.settle(upload);
     await this.ctx.storage.deleteAlarm();
     return ok({ state: 'aborted' });
@@ -410,12 +413,12 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   /** Offset and size as streamed protocols report them (tus HEAD). */
-  streamStatus(): Result<{ state: UploadState; offset: number; size: number | null; expiresAt: string; metadata: Record<string, string> | null }> {
+  streamStatus(): Result<{ state: UploadState; offset: number; size: number | null; expiresAt: string; metadata: Record<string, string> | null; partial: boolean }> {
     const upload = this.store.upload();
     if (!upload) return notFound();
     if (GONE_STATES.includes(upload.state)) return gone(upload);
     const offset = ACCEPTING_STATES.includes(upload.state) ? this.streamState(upload).offset : (upload.size ?? 0);
-    return ok({ state: upload.state, offset, size: upload.size, expiresAt: new Date(upload.expiresAt).toISOString(), metadata: upload.metadata });
+    return ok({ state: upload.state, offset, size: upload.size, expiresAt: new Date(upload.expiresAt).toISOString(), metadata: upload.metadata, partial: upload.partial });
   }
 
   endStream(leaseId: string): void {
@@ -535,6 +538,7 @@ export class UploadSession extends DurableObject<Env> {
       if (GONE_STATES.includes(upload.state)) return gone(upload);
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
+    if (upload.partial) return fail('ERR_NOT_FOUND', 'A partial upload is a fragment of another; fetch the final upload.');
     const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0 };
     if (variant === undefined) return ok(info);
     const derivative = upload.result?.derivatives?.find((d) => d.variant === variant);
@@ -630,8 +634,24 @@ export class UploadSession extends DurableObject<Env> {
         return;
       }
     }
+    if (upload.partial) {
+      // A fragment: complete and readable for concatenation, but nothing to validate or serve.
+      const result: UploadResult = { url: '', detectedType: null, partial: true };
+      this.store.setResult(result);
+      this.setState('ready', null, result);
+      return;
+    }
     this.setState('validating');
     await this.enqueueProcessing(this.store.upload()!);
+  }
+
+  /** For concatenation: a complete partial upload's object and owner. */
+  partialSource(): Result<{ key: string; size: number; owner: string }> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (!upload.partial) return fail('ERR_VALIDATION', 'Only partial uploads (Upload-Concat: partial) can be concatenated.');
+    if (upload.state !== 'ready' || upload.size === null) return fail('ERR_NOT_READY', 'This partial upload is not complete yet.', { state: upload.state });
+    return ok({ key: upload.key, size: upload.size, owner: upload.owner });
   }
 
   private async enqueueProcessing(upload: UploadRow): Promise<void> {

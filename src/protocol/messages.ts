@@ -55,6 +55,8 @@ export interface UploadResult {
   derivatives?: DerivativeInfo[];
   /** Why no derivatives were made for an image (e.g. too many pixels for the engine). */
   derivativesSkipped?: string;
+  /** A tus partial upload: complete, waiting to be concatenated; never served. */
+  partial?: boolean;
 }
 
 /** The authoritative state of an upload (`GET /api/uploads/:id`, and the events `snapshot`). */

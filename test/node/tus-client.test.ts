@@ -150,6 +150,26 @@ describe('tus 1.0 with tus-js-client', () => {
     expect([404, 410]).toContain((await fetch(url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })).status);
   });
 
+  it('parallelUploads: 3 partial uploads concatenated by a final one, byte-identical; partials removed', async () => {
+    const bytes = pdf(30 * MiB + 7, 98);
+    const partials: string[] = [];
+    const { done } = upload(bytes, {
+      parallelUploads: 3,
+      chunkSize: 6 * MiB,
+      onUploadUrlAvailable: () => undefined,
+      onBeforeRequest: (req) => {
+        if (req.getMethod() === 'PATCH' && !partials.includes(req.getURL())) partials.push(req.getURL());
+      },
+    });
+    const url = await done;
+    expect(partials).toHaveLength(3);
+    expect((await manifestOf(url)).state).toBe('ready');
+    expect(await download(url)).toBe(sha256(bytes));
+    for (const partial of partials) {
+      expect([404, 410]).toContain((await fetch(partial, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })).status);
+    }
+  });
+
   it('supports deferred length', async () => {
     const bytes = pdf(12 * MiB + 1, 96);
     const { done } = upload(bytes, { chunkSize: 5 * MiB, uploadLengthDeferred: true });

@@ -4,7 +4,8 @@
  * offset, the stream writer turns PATCH bodies into R2 parts.
  */
 import type { Context } from 'hono';
-import { loadConfig } from '../../config';
+import { loadConfig, requireKeyRing } from '../../config';
+import { verifyCapability } from '../../domain/capability';
 import { AppError, unwrap } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
 import { R2Store } from '../../storage/r2-store';
@@ -67,18 +68,22 @@ export function optionsHandler(c: TusContext): Response {
 export async function postHandler(c: TusContext): Promise<Response> {
   const dialect = requireDialect(c);
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  const metadata = parseMetadata(c.req.header('upload-metadata') ?? null);
+  if (!metadata) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
+  const name = metadata.filename ?? metadata.name ?? 'file';
+  const type = metadata.filetype ?? metadata.type ?? metadata.contentType ?? '';
+  const concat = parseConcat(c.req.header('upload-concat') ?? null);
+  if (concat === 'invalid') throw new AppError('ERR_VALIDATION', 'Upload-Concat must be "partial" or "final;<url> <url> …".');
+  // "The Client MUST NOT include the Upload-Length header in the final upload creation."
+  if (concat?.kind === 'final') return concatenate(c, concat.urls, { name, type, metadata });
   const length = integerHeader(c.req.header('upload-length') ?? null);
   const deferred = c.req.header('upload-defer-length');
   // "The Client MUST include either the Upload-Length or the Upload-Defer-Length header"; "The value MUST be 1".
   if (Number.isNaN(length) || (length === null && deferred !== '1') || (length !== null && deferred !== undefined)) {
     throw new AppError('ERR_VALIDATION', 'Send Upload-Length (a whole number of bytes) or Upload-Defer-Length: 1.');
   }
-  if (c.req.header('upload-concat')) throw new AppError('ERR_VALIDATION', 'Upload-Concat is not supported by this server.');
-  const metadata = parseMetadata(c.req.header('upload-metadata') ?? null);
-  if (!metadata) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
-  const name = metadata.filename ?? metadata.name ?? 'file';
-  const type = metadata.filetype ?? metadata.type ?? metadata.contentType ?? '';
-  const opened = await openUpload(c.env, { owner: c.get('owner'), name, type, size: length, metadata });
+  const partial = concat?.kind === 'partial';
+  const opened = await openUpload(c.env, { owner: c.get('owner'), name, type, size: length, metadata, partial });
   const location = uploadUrl(c, opened.id, opened.uploadToken);
   c.header('Location', location);
   c.header('Upload-Expires', httpDate(opened.manifest.expiresAt));
@@ -96,6 +101,61 @@ export async function postHandler(c: TusContext): Promise<Response> {
   return c.body(null, 201);
 }
 
+/**
+ * concatenation, final: "the Server MUST … concatenate the partial uploads in the order given".
+ * R2 cannot stitch objects, so their bytes are streamed, in order, into a new upload's parts
+ * (one part in memory at a time); the partial uploads are then deleted. Suited to what tus
+ * clients send in parallel (each partial within a request's CPU budget).
+ */
+async function concatenate(
+  c: TusContext,
+  urls: string[],
+  file: { name: string; type: string; metadata: Record<string, string> },
+): Promise<Response> {
+  const config = loadConfig(c.env);
+  const ring = requireKeyRing(config);
+  const owner = c.get('owner');
+  const sources: { id: string; key: string; size: number }[] = [];
+  for (const raw of urls) {
+    let url: URL;
+    try {
+      url = new URL(raw, c.req.url);
+    } catch {
+      throw new AppError('ERR_VALIDATION', `"${raw.slice(0, 100)}" is not an upload URL.`);
+    }
+    const id = parseWith(uploadIdSchema, url.pathname.split('/').pop(), 'partial upload id');
+    const verified = await verifyCapability(ring, url.searchParams.get('token') ?? '', id);
+    if (!verified.ok) throw new AppError('ERR_TOKEN_INVALID', `The URL of partial upload ${id} does not carry a valid token.`);
+    const source = unwrap(await sessionStub(c.env, id).partialSource());
+    if (source.owner !== owner) throw new AppError('ERR_TOKEN_SCOPE', `Partial upload ${id} belongs to someone else.`);
+    sources.push({ id, key: source.key, size: source.size });
+  }
+  if (sources.length === 0) throw new AppError('ERR_VALIDATION', 'Name the partial uploads to concatenate.');
+  const size = sources.reduce((sum, s) => sum + s.size, 0);
+  const opened = await openUpload(c.env, { owner, ...file, size });
+  const store = new R2Store(c.env.BUCKET);
+  let offset = 0;
+  for (const source of sources) {
+    const body = await store.getStream(source.key);
+    if (!body) throw new AppError('ERR_STORAGE', `The bytes of partial upload ${source.id} are missing.`);
+    offset = (await writeStream(c.env, opened.id, offset, body)).offset;
+  }
+  for (const source of sources) await sessionStub(c.env, source.id).abort();
+  c.header('Location', uploadUrl(c, opened.id, opened.uploadToken));
+  c.header('Upload-Expires', httpDate(opened.manifest.expiresAt));
+  return c.body(null, 201);
+}
+
+/** `Upload-Concat`: "partial", or "final;" followed by space-separated upload URLs. */
+function parseConcat(header: string | null): { kind: 'partial' } | { kind: 'final'; urls: string[] } | 'invalid' | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (value === 'partial') return { kind: 'partial' };
+  if (!value.startsWith('final;')) return 'invalid';
+  const urls = value.slice('final;'.length).trim().split(/\s+/).filter(Boolean);
+  return urls.length > 0 && urls.length <= 100 ? { kind: 'final', urls } : 'invalid';
+}
+
 /** HEAD: "The Server MUST always include the Upload-Offset header … MUST prevent the client … from caching". */
 export async function headHandler(c: TusContext): Promise<Response> {
   const dialect = requireDialect(c);
@@ -104,6 +164,7 @@ export async function headHandler(c: TusContext): Promise<Response> {
   const status = unwrap(await sessionStub(c.env, id).streamStatus());
   c.header('Cache-Control', 'no-store');
   c.header('Upload-Offset', String(status.offset));
+  if (status.partial) c.header('Upload-Concat', 'partial');
   if (status.size === null) c.header('Upload-Defer-Length', '1');
   else c.header('Upload-Length', String(status.size));
   if (status.metadata && Object.keys(status.metadata).length > 0) c.header('Upload-Metadata', encodeMetadata(status.metadata));

@@ -13,6 +13,7 @@ export const TUS_EXTENSIONS = [
   'expiration',
   'checksum',
   'termination',
+  'concatenation',
 ];
 /** Algorithms for `Upload-Checksum`: sha1 is required by the spec. */
 export const CHECKSUM_ALGORITHMS = { sha1: 'SHA-1', sha256: 'SHA-256', md5: 'MD5' } as const;
