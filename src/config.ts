@@ -30,6 +30,8 @@ export interface AppConfig {
   uploadTtlSeconds: number;
   /** How long an upload token is valid (default 7 days, R2's own limit for multipart uploads). */
   tokenTtlSeconds: number;
+  /** A processing job silent for this long is queued again. */
+  processingWatchdogSeconds: number;
   quotas: QuotaLimits;
   allowAnonymous: boolean;
   jwtSecret?: string;
@@ -78,6 +80,7 @@ export function loadConfig(env: Env): AppConfig {
     partLimits,
     uploadTtlSeconds: integer(env.UPLOAD_TTL_SECONDS, 24 * 3600, 'UPLOAD_TTL_SECONDS'),
     tokenTtlSeconds: integer(env.UPLOAD_TOKEN_TTL_SECONDS, 7 * 24 * 3600, 'UPLOAD_TOKEN_TTL_SECONDS'),
+    processingWatchdogSeconds: integer(env.PROCESSING_WATCHDOG_SECONDS, 900, 'PROCESSING_WATCHDOG_SECONDS'),
     quotas: {
       maxActiveUploads: integer(env.QUOTA_MAX_ACTIVE_UPLOADS, 100, 'QUOTA_MAX_ACTIVE_UPLOADS'),
       maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),

@@ -33,6 +33,8 @@ export interface Env {
   /** A ClamAV daemon to scan every upload with (INSTREAM over TCP), in addition to the built-in scanner. */
   CLAMD_HOST?: string;
   CLAMD_PORT?: string;
+  /** Seconds after which a processing job that has not reported back is queued again (default 900). */
+  PROCESSING_WATCHDOG_SECONDS?: string;
   /** Cache-Control for originals served from /media/:id. */
   ORIGINALS_CACHE_CONTROL?: string;
 
@@ -44,6 +46,8 @@ export interface Env {
   R2_BUCKET_NAME?: string;
   R2_S3_ACCESS_KEY_ID?: string;
   R2_S3_SECRET_ACCESS_KEY?: string;
+  /** "true": the Uppy/Companion S3 API (/s3) hands out presigned R2 part URLs too (needs the above and a bucket CORS rule). */
+  S3_DIRECT_PARTS?: string;
 
   /** Secrets. */
   AUTH_JWT_SECRET?: string;

@@ -30,8 +30,8 @@ app.use('/s3/*', cors());
 app.use('/jwt/*', cors());
 app.route('/s3', s3);
 app.route('/jwt/:jwt/s3', s3);
-// S3 POST-policy uploads: /media is the "bucket", so the object URL Uppy derives is /media/<id>.
-app.use('/media', cors());
+// S3 POST-policy uploads: /media is the "bucket", so the object URL Uppy derives is /media/<id>
+// (CORS from '/media/*', which matches '/media' too).
 app.post('/media', formUpload);
 app.route('/files', tus);
 

@@ -7,6 +7,7 @@ import { verify } from 'hono/jwt';
 import { loadConfig, requireKeyRing } from '../config';
 import { verifyCapability, type CapabilityClaims, type VerifyFailure } from '../domain/capability';
 import { AppError } from '../domain/errors';
+import type { Env } from '../env';
 import type { AppEnv } from './app-env';
 
 function bearer(c: Context): string | undefined {
@@ -15,11 +16,16 @@ function bearer(c: Context): string | undefined {
   return match?.[1];
 }
 
+export interface PrincipalOptions {
+  /** Where else the JWT may come from, for clients that cannot set headers (Uppy's Companion mode). */
+  token?: (c: Context<AppEnv>) => string | undefined;
+}
+
 /** Sets `owner` from a valid HS256 JWT (`sub`), or "anonymous" when dev mode allows it. */
-export function requirePrincipal(): MiddlewareHandler<AppEnv> {
+export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHandler<AppEnv> {
   return async function requirePrincipal(c, next) {
     const config = loadConfig(c.env);
-    const token = bearer(c);
+    const token = bearer(c) ?? options.token?.(c);
     if (!token) {
       if (!config.allowAnonymous) {
         if (!config.jwtSecret) {
@@ -57,7 +63,12 @@ const FAILURES: Record<VerifyFailure, AppError> = {
 export async function requireCapability(c: Context<AppEnv>, uploadId: string): Promise<CapabilityClaims> {
   const token = bearer(c) ?? c.req.query('token');
   if (!token) throw new AppError('ERR_UNAUTHORIZED', 'Send the upload token as "Authorization: Bearer <token>" or ?token=.');
-  const result = await verifyCapability(requireKeyRing(loadConfig(c.env)), token, uploadId);
+  return checkCapability(c.env, token, uploadId);
+}
+
+/** Verifies an upload token however it arrived (the S3-style adapter carries it in its upload id or a form field). */
+export async function checkCapability(env: Env, token: string, uploadId: string): Promise<CapabilityClaims> {
+  const result = await verifyCapability(requireKeyRing(loadConfig(env)), token, uploadId);
   if (!result.ok) throw FAILURES[result.reason];
   return result.claims;
 }

@@ -63,8 +63,14 @@ export async function serveObject(request: Request, info: MediaInfo, cacheContro
       'Content-Range': `bytes */${info.size}`,
     });
   }
-  const start = rangeHeader ? /^bytes=(\d+)-/.exec(rangeHeader.trim()) : null;
-  if (start && Number(start[1]) >= info.size) {
+  const bounds = rangeHeader ? /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim()) : null;
+  const from = bounds?.[1] ? Number(bounds[1]) : null;
+  const to = bounds?.[2] ? Number(bounds[2]) : null;
+  // "bytes=5-1" (end before start) and "bytes=-0" (an empty suffix) select nothing.
+  if ((from !== null && to !== null && to < from) || (from === null && to === 0)) {
+    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'The range selects no bytes.', undefined, { 'Content-Range': `bytes */${info.size}` });
+  }
+  if (from !== null && from >= info.size) {
     throw new AppError('ERR_RANGE_NOT_SATISFIABLE', `The range starts past the end (${info.size} bytes).`, undefined, {
       'Content-Range': `bytes */${info.size}`,
     });

@@ -11,7 +11,7 @@ export const partNumberSchema = z
   .pipe(z.number().int().min(1, 'must be at least 1'));
 
 export const createUploadSchema = z.object({
-  name: z.string().min(1).max(1024),
+  name: z.string().max(1024).refine((name) => name.trim().length > 0, 'must not be blank'),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   type: z.string().min(1).max(255),
   sha256: z

@@ -129,6 +129,7 @@ uploads.put('/:id/parts/:n/etag', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
   await requireCapability(c, id);
+  if (!loadConfig(c.env).directUploads) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server.');
   const { etag } = await parseJsonBody(c, directPartSchema);
   return c.json(unwrap(await sessionStub(c.env, id).recordDirectPart(partNumber, etag)));
 });

@@ -22,16 +22,16 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
   return parsed.data;
 }
 
-/** Reads a JSON body of at most 64 KiB and validates it. */
-export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+/** Reads a JSON body of at most 64 KiB (or `maxBytes`, for long part lists) and validates it. */
+export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T, maxBytes = MAX_JSON_BYTES): Promise<z.output<T>> {
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_JSON_BYTES) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes.`);
+  if (declared > maxBytes) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${maxBytes} bytes.`);
   const type = c.req.header('content-type') ?? '';
   if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
     throw new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
   const text = await c.req.text();
-  if (text.length > MAX_JSON_BYTES) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes.`);
+  if (text.length > maxBytes) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${maxBytes} bytes.`);
   let value: unknown;
   try {
     value = JSON.parse(text);

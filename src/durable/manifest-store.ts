@@ -1,5 +1,5 @@
 /**
- * @module The session's SQLite manifest: one upload row, its confirmed parts and part leases.
+ * @module The session's SQLite manifest: one upload row and its confirmed parts.
  * Synchronous `sql.exec` calls only, so each method is atomic under the input gate; callers
  * combine several in `transactionSync` where they must commit together.
  */
@@ -25,6 +25,9 @@ export interface UploadRow {
   expiresAt: number;
   assemblyAttempts: number;
   jobQueued: boolean;
+  /** When the processing job was last queued, and how often. */
+  jobQueuedAt: number | null;
+  jobAttempts: number;
   result: UploadResult | null;
   /** For expired uploads: the cleanup message was sent / the R2 upload was aborted. */
   cleanupQueued: boolean;
@@ -65,8 +68,8 @@ CREATE TABLE IF NOT EXISTS upload (
   cleaned INTEGER NOT NULL DEFAULT 0,
   staged_bytes INTEGER NOT NULL DEFAULT 0,
   partial INTEGER NOT NULL DEFAULT 0,
-  stream_lease TEXT,
-  stream_lease_expires INTEGER
+  job_queued_at INTEGER,
+  job_attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS parts (
   part_number INTEGER PRIMARY KEY,
@@ -74,11 +77,6 @@ CREATE TABLE IF NOT EXISTS parts (
   etag TEXT NOT NULL,
   digest TEXT,
   confirmed_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS leases (
-  part_number INTEGER PRIMARY KEY,
-  lease_id TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
 );
 `;
 
@@ -104,6 +102,8 @@ function toUploadRow(raw: Raw): UploadRow {
     expiresAt: raw.expires_at as number,
     assemblyAttempts: raw.assembly_attempts as number,
     jobQueued: raw.job_queued === 1,
+    jobQueuedAt: (raw.job_queued_at as number | null) ?? null,
+    jobAttempts: raw.job_attempts as number,
     result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
     cleanupQueued: raw.cleanup_queued === 1,
     cleaned: raw.cleaned === 1,
@@ -114,7 +114,7 @@ function toUploadRow(raw: Raw): UploadRow {
 
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial'
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial'
 > & { partial?: boolean };
 
 export class ManifestStore {
@@ -151,8 +151,8 @@ export class ManifestStore {
     ).one().n;
   }
 
-  setJobQueued(): void {
-    this.sql.exec('UPDATE upload SET job_queued = 1');
+  setJobQueued(now = Date.now()): void {
+    this.sql.exec('UPDATE upload SET job_queued = 1, job_queued_at = ?, job_attempts = job_attempts + 1', now);
   }
 
   setCleanupQueued(): void {
@@ -187,20 +187,11 @@ export class ManifestStore {
     this.sql.exec('UPDATE upload SET staged_bytes = ?, updated_at = ?', bytes, Date.now());
   }
 
-  /** One streamed write (tus PATCH) at a time per upload. */
-  streamLease(): { leaseId: string; expiresAt: number } | null {
-    const row = this.sql.exec<{ l: string | null; e: number | null }>('SELECT stream_lease AS l, stream_lease_expires AS e FROM upload').one();
-    return row.l ? { leaseId: row.l, expiresAt: row.e ?? 0 } : null;
-  }
 
-  setStreamLease(leaseId: string | null, expiresAt: number | null): void {
-    this.sql.exec('UPDATE upload SET stream_lease = ?, stream_lease_expires = ?', leaseId, expiresAt);
-  }
 
   /** Drops everything but the upload row: what an expired upload keeps as its tombstone. */
   clearParts(): void {
     this.sql.exec('DELETE FROM parts');
-    this.sql.exec('DELETE FROM leases');
   }
 
   part(partNumber: number): PartRow | null {
@@ -233,7 +224,7 @@ export class ManifestStore {
     return { confirmedParts: row.n, confirmedBytes: row.bytes };
   }
 
-  /** Records a confirmed part (replacing an earlier copy of it) and drops its lease, atomically. */
+  /** Records a confirmed part (replacing an earlier copy of it), atomically. */
   confirmPart(part: PartRow, now = Date.now()): void {
     this.sql.exec(
       `INSERT INTO parts (part_number, size, etag, digest, confirmed_at) VALUES (?, ?, ?, ?, ?)
@@ -241,32 +232,13 @@ export class ManifestStore {
          digest = excluded.digest, confirmed_at = excluded.confirmed_at`,
       part.partNumber, part.size, part.etag, part.digest, now,
     );
-    this.sql.exec('DELETE FROM leases WHERE part_number = ?', part.partNumber);
     this.sql.exec(
       "UPDATE upload SET updated_at = ?, state = CASE WHEN state = 'created' THEN 'uploading' ELSE state END",
       now,
     );
   }
 
-  lease(partNumber: number): { leaseId: string; expiresAt: number } | null {
-    const rows = this.sql
-      .exec<{ lease_id: string; expires_at: number }>('SELECT lease_id, expires_at FROM leases WHERE part_number = ?', partNumber)
-      .toArray();
-    return rows[0] ? { leaseId: rows[0].lease_id, expiresAt: rows[0].expires_at } : null;
-  }
 
-  putLease(partNumber: number, leaseId: string, expiresAt: number): void {
-    this.sql.exec(
-      'INSERT OR REPLACE INTO leases (part_number, lease_id, expires_at) VALUES (?, ?, ?)',
-      partNumber, leaseId, expiresAt,
-    );
-  }
 
-  releaseLease(partNumber: number, leaseId: string): void {
-    this.sql.exec('DELETE FROM leases WHERE part_number = ? AND lease_id = ?', partNumber, leaseId);
-  }
 
-  clearLeases(): void {
-    this.sql.exec('DELETE FROM leases');
-  }
 }

@@ -22,16 +22,21 @@ import {
 } from '../protocol/messages';
 import { derivativeKey, derivedPrefix } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
+import { Leases } from './leases';
 import { ManifestStore, type UploadRow } from './manifest-store';
 import { ProgressHub } from './progress-hub';
 import { ledgerStub, sweeperStub } from './session-stub';
 
 /** A PUT that stalls longer than this loses its claim on the part number. */
-const PART_LEASE_MS = 120_000;
+const PART_LEASE_MS = 30_000;
 /** Assembly: 3 attempts, delays 1 s then 2 s (factor 2). */
 const ASSEMBLY_ATTEMPTS = 3;
 const ASSEMBLY_BASE_DELAY_MS = 1_000;
 const ENQUEUE_RETRY_MS = 2_000;
+/** One processing run at a time per upload (a redelivered message waits instead of redoing work). */
+const PROCESSING_LEASE_MS = 10 * 60_000;
+/** A job that has not reported back by then is queued again (queues can lose work locally), at most 3 times. */
+const PROCESSING_ATTEMPTS = 3;
 
 
 export interface CreateSessionInput {
@@ -105,6 +110,9 @@ export class UploadSession extends DurableObject<Env> {
   private readonly store: ManifestStore;
   private readonly r2: R2Store;
   private readonly hub: ProgressHub;
+  private readonly partLeases = new Leases<number>(PART_LEASE_MS);
+  private readonly streamLeases = new Leases<'stream'>(STREAM_LEASE_MS);
+  private readonly processingLeases = new Leases<'processing'>(PROCESSING_LEASE_MS);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -183,7 +191,7 @@ export class UploadSession extends DurableObject<Env> {
     // Record first, so parts arriving meanwhile are refused; then release R2.
     const accepting = ACCEPTING_STATES.includes(upload.state);
     this.setState('aborted', 'Deleted by the client.');
-    this.store.clearLeases();
+    this.partLeases.clear();
     if (accepting) await this.r2.abortMultipart(upload.key, upload.r2UploadId);
     // A ready upload's bytes may be shared (deduplicated): the ledger says what nobody references.
     else if (upload.state !== 'ready' || upload.partial) await this.r2.delete(upload.key);
@@ -215,16 +223,13 @@ export class UploadSession extends DurableObject<Env> {
       if (part) return ok({ kind: 'confirmed', ...this.receipt(part.partNumber, part.size, part.etag) });
       return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no parts.`, { state: upload.state });
     }
-    const now = Date.now();
-    const lease = this.store.lease(partNumber);
-    if (lease && lease.expiresAt > now) {
+    const lease = this.partLeases.acquire(partNumber);
+    if (!lease.ok) {
       return fail('ERR_PART_IN_FLIGHT', `Part ${partNumber} is being uploaded by another request.`, {
-        retryAfterSeconds: Math.ceil((lease.expiresAt - now) / 1000),
+        retryAfterSeconds: Math.ceil(lease.retryAfterMs / 1000),
       });
     }
-    const leaseId = crypto.randomUUID();
-    this.store.putLease(partNumber, leaseId, now + PART_LEASE_MS);
-    return ok({ kind: 'lease', key: upload.key, r2UploadId: upload.r2UploadId, leaseId });
+    return ok({ kind: 'lease', key: upload.key, r2UploadId: upload.r2UploadId, leaseId: lease.id });
   }
 
   /** Records a part R2 accepted, if this PUT still holds the part's lease. */
@@ -235,10 +240,11 @@ export class UploadSession extends DurableObject<Env> {
     if (!ACCEPTING_STATES.includes(upload.state)) {
       return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no parts.`, { state: upload.state });
     }
-    // An expired lease still counts while nobody else took the part: its bytes are the latest in R2.
-    if (this.store.lease(commit.partNumber)?.leaseId !== commit.leaseId) {
+    // A lost or expired lease still counts while nobody else took the part: its bytes are the latest in R2.
+    if (!this.partLeases.valid(commit.partNumber, commit.leaseId)) {
       return fail('ERR_PART_IN_FLIGHT', `Part ${commit.partNumber} was claimed by another request; send it again.`);
     }
+    this.partLeases.release(commit.partNumber, commit.leaseId);
     return ok(await this.confirm(upload, commit.partNumber, commit.size, commit.etag, commit.digest));
   }
 
@@ -379,26 +385,23 @@ export class UploadSession extends DurableObject<Env> {
     if (!ACCEPTING_STATES.includes(upload.state)) {
       return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state} and accepts no more bytes.`, { state: upload.state });
     }
-    const now = Date.now();
-    const held = this.store.streamLease();
-    if (held && held.expiresAt > now) return fail('ERR_UPLOAD_LOCKED', 'Another write to this upload is in progress.');
-    const lease = this.streamState(upload);
-    if (offset !== lease.offset) {
-      return fail('ERR_OFFSET_MISMATCH', `The upload is at offset ${lease.offset}, not ${offset}.`, { offset: lease.offset });
+    const state = this.streamState(upload);
+    if (offset !== state.offset) {
+      return fail('ERR_OFFSET_MISMATCH', `The upload is at offset ${state.offset}, not ${offset}.`, { offset: state.offset });
     }
-    const leaseId = crypto.randomUUID();
-    this.store.setStreamLease(leaseId, now + STREAM_LEASE_MS);
-    return ok({ ...lease, leaseId });
+    const lease = this.streamLeases.acquire('stream');
+    if (!lease.ok) return fail('ERR_UPLOAD_LOCKED', 'Another write to this upload is in progress.');
+    return ok({ ...state, leaseId: lease.id });
   }
 
   /** A full part of a streamed write reached R2: confirmed, the staged bytes it took in consumed. */
   async streamPart(leaseId: string, partNumber: number, size: number, etag: string): Promise<Result<StreamLease>> {
     const upload = this.store.upload();
     if (!upload) return notFound();
-    if (this.store.streamLease()?.leaseId !== leaseId) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
+    if (!this.streamLeases.valid('stream', leaseId)) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
     if (!ACCEPTING_STATES.includes(upload.state)) return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state });
     this.store.setStagedBytes(0);
-    this.store.setStreamLease(leaseId, Date.now() + STREAM_LEASE_MS);
+    this.streamLeases.renew('stream', leaseId);
     await this.confirm({ ...upload, stagedBytes: 0 }, partNumber, size, etag, null);
     return ok({ ...this.streamState(this.store.upload()!), leaseId });
   }
@@ -407,7 +410,7 @@ export class UploadSession extends DurableObject<Env> {
   streamStaged(leaseId: string, stagedBytes: number): Result<StreamLease> {
     const upload = this.store.upload();
     if (!upload) return notFound();
-    if (this.store.streamLease()?.leaseId !== leaseId) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
+    if (!this.streamLeases.valid('stream', leaseId)) return fail('ERR_UPLOAD_LOCKED', 'This write lost its lock on the upload.');
     this.store.setStagedBytes(stagedBytes);
     return ok({ ...this.streamState(this.store.upload()!), leaseId });
   }
@@ -422,7 +425,7 @@ export class UploadSession extends DurableObject<Env> {
   }
 
   endStream(leaseId: string): void {
-    if (this.store.streamLease()?.leaseId === leaseId) this.store.setStreamLease(null, null);
+    this.streamLeases.release('stream', leaseId);
   }
 
   private streamState(upload: UploadRow): Omit<StreamLease, 'leaseId'> {
@@ -444,7 +447,7 @@ export class UploadSession extends DurableObject<Env> {
 
   /** Gives up a lease after a failed PUT, so a retry need not wait for it to expire. */
   releasePart(partNumber: number, leaseId: string): void {
-    this.store.releaseLease(partNumber, leaseId);
+    this.partLeases.release(partNumber, leaseId);
   }
 
   // ---- RPC: from the processing consumer -----------------------------------------------------
@@ -593,8 +596,8 @@ export class UploadSession extends DurableObject<Env> {
       case 'assembling':
         return this.assemble(upload);
       case 'validating':
-        if (!upload.jobQueued) return this.enqueueProcessing(upload);
-        return;
+      case 'processing':
+        return this.watchProcessing(upload);
       case 'created':
       case 'uploading':
         if (Date.now() >= upload.expiresAt) return this.expire(upload);
@@ -658,13 +661,46 @@ export class UploadSession extends DurableObject<Env> {
     try {
       await this.env.PROCESS_QUEUE.send(this.processMessage(upload));
       this.store.setJobQueued();
+      await this.ctx.storage.setAlarm(Date.now() + this.watchdogMs());
     } catch {
       await this.ctx.storage.setAlarm(Date.now() + ENQUEUE_RETRY_MS);
     }
   }
 
+  private watchdogMs(): number {
+    return loadConfig(this.env).processingWatchdogSeconds * 1000;
+  }
+
+  /**
+   * The job was queued but has not reported back: queue it again (a local queue loses messages
+   * on a crash; consumers are idempotent), and after the last try report the upload failed.
+   */
+  private async watchProcessing(upload: UploadRow): Promise<void> {
+    if (!upload.jobQueued) return this.enqueueProcessing(upload);
+    const due = (upload.jobQueuedAt ?? 0) + this.watchdogMs();
+    if (Date.now() < due) {
+      await this.ctx.storage.setAlarm(due);
+      return;
+    }
+    if (upload.jobAttempts < PROCESSING_ATTEMPTS) return this.enqueueProcessing(upload);
+    this.setState('failed', 'ERR_PROCESSING_TIMEOUT: processing did not finish after every retry.');
+    await this.settle(upload);
+  }
+
+  /** One processing run at a time: a second delivery of the same job waits (and retries later). */
+  beginProcessing(): Result<{ leaseId: string }> {
+    const lease = this.processingLeases.acquire('processing');
+    if (!lease.ok) return fail('ERR_UPLOAD_LOCKED', 'This upload is being processed already.', { retryAfterSeconds: Math.ceil(lease.retryAfterMs / 1000) });
+    return ok({ leaseId: lease.id });
+  }
+
+  endProcessing(leaseId: string): void {
+    this.processingLeases.release('processing', leaseId);
+  }
+
   /** Idle past its expiry: keep a tombstone, let the cleanup consumer abort the R2 upload. */
   private async expire(upload: UploadRow): Promise<void> {
+    this.partLeases.clear();
     this.ctx.storage.transactionSync(() => {
       this.store.clearParts();
       this.setState('expired', 'The upload was not finished before it expired.');

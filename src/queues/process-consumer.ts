@@ -14,8 +14,25 @@ import { validateUpload } from './validate-upload';
 
 export async function processUpload(message: ProcessMessage, env: Env): Promise<void> {
   const session = sessionStub(env, message.uploadId);
-  const target = unwrap(await session.processingTarget());
-  if (target.state !== 'validating' && target.state !== 'processing') return; // already decided
+  const decided = (state: string) => state !== 'validating' && state !== 'processing';
+  if (decided(unwrap(await session.processingTarget()).state)) return; // a redelivery: nothing to do
+  // A concurrent delivery of the same job holds the claim: this one fails and retries later.
+  const { leaseId } = unwrap(await session.beginProcessing());
+  try {
+    const target = unwrap(await session.processingTarget());
+    if (decided(target.state)) return; // decided while we waited for the claim
+    await runPipeline(message, env, session, target);
+  } finally {
+    await session.endProcessing(leaseId);
+  }
+}
+
+async function runPipeline(
+  message: ProcessMessage,
+  env: Env,
+  session: ReturnType<typeof sessionStub>,
+  target: ProcessMessage & { owner: string },
+): Promise<void> {
   const store = new R2Store(env.BUCKET);
   // Read what the session serves: after a deduplication that is the shared object, not our copy.
   const source: ProcessMessage = { ...message, key: target.key };

@@ -37,6 +37,8 @@ export interface DevServerOptions {
   persistDir?: string;
   port?: number;
   vars?: Record<string, string>;
+  /** Another wrangler config (e.g. the benchmarks' bench-only Worker); the project's wrangler.toml otherwise. */
+  config?: string;
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -58,10 +60,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const port = options.port ?? (await freePort());
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), 'uploads-e2e-'));
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const config = options.config ? ['--config', options.config] : [];
   // The same command `npm run dev` runs, with the project's Node first on PATH.
   const child = spawn(
     join(root, 'node_modules/.bin/wrangler'),
-    ['dev', '--env-file', 'dev.env', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistDir, ...vars],
+    ['dev', '--env-file', 'dev.env', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistDir, ...config, ...vars],
     {
       cwd: root,
       detached: true,
