@@ -2,20 +2,13 @@
  * The very same client library in Node 22 (global fetch, Blob, WebSocket) against `wrangler dev`:
  * what benchmarks and scripts use.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryUploadStore, Uploader, type ClientState } from '../../src/client/index';
-import { startDevServer, type DevServer } from '../e2e/dev-server';
+import { useDevServer } from '../e2e/use-dev-server';
 import { pdf, sha256 } from '../e2e/fixtures';
 
 const MiB = 1024 * 1024;
-let server: DevServer;
-
-beforeAll(async () => {
-  server = await startDevServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useDevServer();
 
 /** A fetch that records part PUTs and can hold them back. */
 function countingFetch() {
@@ -32,7 +25,7 @@ describe('client library in Node', () => {
   it('uploads a Blob in parallel parts, follows server events to ready, bytes identical', async () => {
     const bytes = pdf(21 * MiB + 9, 61);
     const { parts, fetchImpl } = countingFetch();
-    const uploader = new Uploader({ endpoint: server.url, fetch: fetchImpl });
+    const uploader = new Uploader({ endpoint: server().url, fetch: fetchImpl });
     const states: ClientState[] = [];
     const progress: number[] = [];
     const upload = uploader.add(new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), { name: 'node.pdf', partSize: 5 * MiB });
@@ -43,7 +36,7 @@ describe('client library in Node', () => {
     expect(parts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]!);
     expect(progress.at(-1)).toBe(bytes.length);
-    const res = await fetch(new URL(upload.manifest!.result!.url, server.url));
+    const res = await fetch(new URL(upload.manifest!.result!.url, server().url));
     expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(bytes));
   });
 
@@ -52,7 +45,7 @@ describe('client library in Node', () => {
     const store = new MemoryUploadStore();
     const file = new File([new Uint8Array(bytes)], 'resume.pdf', { type: 'application/pdf', lastModified: 1_700_000_000_000 });
     const first = countingFetch();
-    const a = new Uploader({ endpoint: server.url, fetch: first.fetchImpl, store }).add(file, { partSize: 5 * MiB, concurrency: 1 });
+    const a = new Uploader({ endpoint: server().url, fetch: first.fetchImpl, store }).add(file, { partSize: 5 * MiB, concurrency: 1 });
     await new Promise<void>((resolve) => a.on('progress', (p) => p.confirmedParts >= 2 && resolve()));
     a.pause();
     expect(a.state).toBe('paused');
@@ -60,18 +53,18 @@ describe('client library in Node', () => {
 
     // A new page load: a new Uploader, the same store, the same file.
     const second = countingFetch();
-    const b = new Uploader({ endpoint: server.url, fetch: second.fetchImpl, store }).add(file, { partSize: 5 * MiB });
+    const b = new Uploader({ endpoint: server().url, fetch: second.fetchImpl, store }).add(file, { partSize: 5 * MiB });
     expect(await b.done).toBe('ready');
     expect(b.id).toBe(a.id);
     expect(second.parts.length).toBe(6 - confirmedBefore);
     expect(new Set([...first.parts.slice(0, confirmedBefore), ...second.parts]).size).toBe(6);
-    const res = await fetch(new URL(b.manifest!.result!.url, server.url));
+    const res = await fetch(new URL(b.manifest!.result!.url, server().url));
     expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(bytes));
     expect(await store.list()).toEqual([]);
   });
 
   it('cancel aborts the upload on the server', async () => {
-    const uploader = new Uploader({ endpoint: server.url });
+    const uploader = new Uploader({ endpoint: server().url });
     const upload = uploader.add(new Blob([new Uint8Array(pdf(12 * MiB, 63))], { type: 'application/pdf' }), { name: 'cancel.pdf', partSize: 5 * MiB, concurrency: 1 });
     await new Promise<void>((resolve) => upload.on('progress', (p) => p.confirmedParts >= 1 && resolve()));
     const id = upload.id!;

@@ -3,19 +3,12 @@
  * straight to presigned URLs, ETags reported, assembled bytes identical; tampered, foreign and
  * expired URLs refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../e2e/dev-server';
+import { describe, expect, it } from 'vitest';
+import { useDevServer } from '../e2e/use-dev-server';
 import { pdf, sha256 } from '../e2e/fixtures';
 
 const MiB = 1024 * 1024;
-let server: DevServer;
-
-beforeAll(async () => {
-  server = await startDevServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useDevServer();
 
 interface Created {
   id: string;
@@ -27,7 +20,7 @@ interface Created {
 const auth = (u: Created) => ({ authorization: `Bearer ${u.uploadToken}` });
 
 async function create(size: number): Promise<Created> {
-  const res = await fetch(`${server.url}/api/uploads`, {
+  const res = await fetch(`${server().url}/api/uploads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'direct.pdf', size, type: 'application/pdf', partSize: 5 * MiB }),
@@ -37,7 +30,7 @@ async function create(size: number): Promise<Created> {
 }
 
 async function presign(u: Created, n: number, expiresIn?: number): Promise<string> {
-  const res = await fetch(`${server.url}/api/uploads/${u.id}/parts/${n}/presign${expiresIn ? `?expiresIn=${expiresIn}` : ''}`, { method: 'POST', headers: auth(u) });
+  const res = await fetch(`${server().url}/api/uploads/${u.id}/parts/${n}/presign${expiresIn ? `?expiresIn=${expiresIn}` : ''}`, { method: 'POST', headers: auth(u) });
   expect(res.status, await res.clone().text()).toBe(200);
   return ((await res.json()) as { url: string }).url;
 }
@@ -46,7 +39,7 @@ const slice = (bytes: Buffer, u: Created, n: number) => new Uint8Array(bytes).su
 
 async function waitReady(u: Created): Promise<{ state: string; result?: { url: string } }> {
   for (let i = 0; i < 200; i++) {
-    const manifest = (await (await fetch(`${server.url}/api/uploads/${u.id}`, { headers: auth(u) })).json()) as { state: string; result?: { url: string } };
+    const manifest = (await (await fetch(`${server().url}/api/uploads/${u.id}`, { headers: auth(u) })).json()) as { state: string; result?: { url: string } };
     if (['ready', 'rejected', 'failed'].includes(manifest.state)) return manifest;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -55,7 +48,7 @@ async function waitReady(u: Created): Promise<{ state: string; result?: { url: s
 
 describe('direct-to-R2 part uploads (presigned SigV4)', () => {
   it('advertises the mode in /api/config', async () => {
-    expect(((await (await fetch(`${server.url}/api/config`)).json()) as { directUploads: boolean }).directUploads).toBe(true);
+    expect(((await (await fetch(`${server().url}/api/config`)).json()) as { directUploads: boolean }).directUploads).toBe(true);
   });
 
   it('parts PUT straight to R2, ETags reported, the file assembles byte-identical', async () => {
@@ -66,7 +59,7 @@ describe('direct-to-R2 part uploads (presigned SigV4)', () => {
       expect(put.status, await put.clone().text()).toBe(200);
       const etag = put.headers.get('etag')!;
       expect(etag).toBeTruthy();
-      const report = await fetch(`${server.url}/api/uploads/${u.id}/parts/${n}/etag`, {
+      const report = await fetch(`${server().url}/api/uploads/${u.id}/parts/${n}/etag`, {
         method: 'PUT',
         headers: { ...auth(u), 'content-type': 'application/json' },
         body: JSON.stringify({ etag }),
@@ -75,7 +68,7 @@ describe('direct-to-R2 part uploads (presigned SigV4)', () => {
     }
     const manifest = await waitReady(u);
     expect(manifest.state).toBe('ready');
-    const media = await fetch(new URL(manifest.result!.url, server.url));
+    const media = await fetch(new URL(manifest.result!.url, server().url));
     expect(sha256(new Uint8Array(await media.arrayBuffer()))).toBe(sha256(bytes));
   });
 
@@ -114,7 +107,7 @@ describe('direct-to-R2 part uploads (presigned SigV4)', () => {
     const u = await create(bytes.length);
     const put = await fetch(await presign(u, 1), { method: "PUT", body: new Uint8Array(bytes) });
     expect(put.status).toBe(200);
-    const report = await fetch(`${server.url}/api/uploads/${u.id}/parts/1/etag`, {
+    const report = await fetch(`${server().url}/api/uploads/${u.id}/parts/1/etag`, {
       method: 'PUT',
       headers: { ...auth(u), 'content-type': 'application/json' },
       body: JSON.stringify({ etag: 'deadbeef' }),

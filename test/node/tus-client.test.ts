@@ -4,26 +4,19 @@
  * and the same upload seen through the native API and its events.
  */
 import * as tus from 'tus-js-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../e2e/dev-server';
+import { describe, expect, it } from 'vitest';
+import { useDevServer } from '../e2e/use-dev-server';
 import { pdf, sha256 } from '../e2e/fixtures';
 
 const MiB = 1024 * 1024;
-let server: DevServer;
-
-beforeAll(async () => {
-  server = await startDevServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useDevServer();
 
 function upload(bytes: Buffer, options: Partial<tus.UploadOptions> = {}): { done: Promise<string>; upload: tus.Upload } {
   let resolve!: (url: string) => void;
   let reject!: (error: Error) => void;
   const done = new Promise<string>((res, rej) => ((resolve = res), (reject = rej)));
   const up: tus.Upload = new tus.Upload(bytes, {
-    endpoint: `${server.url}/files/`,
+    endpoint: `${server().url}/files/`,
     metadata: { filename: 'tus.pdf', filetype: 'application/pdf' },
     retryDelays: [100, 300, 1000],
     ...options,
@@ -40,7 +33,7 @@ async function manifestOf(url: string): Promise<{ id: string; token: string; sta
   const id = parsed.pathname.split('/').pop()!;
   const token = parsed.searchParams.get('token')!;
   for (let i = 0; i < 200; i++) {
-    const res = await fetch(`${server.url}/api/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${server().url}/api/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
     const manifest = (await res.json()) as { state: string; result?: { url: string } };
     if (['ready', 'rejected', 'failed'].includes(manifest.state)) return { id, token, ...manifest };
     await new Promise((r) => setTimeout(r, 100));
@@ -56,7 +49,7 @@ async function download(url: string): Promise<string> {
 
 describe('tus 1.0 with tus-js-client', () => {
   it('answers OPTIONS with versions, extensions and limits', async () => {
-    const res = await fetch(`${server.url}/files/`, { method: 'OPTIONS' });
+    const res = await fetch(`${server().url}/files/`, { method: 'OPTIONS' });
     expect(res.status).toBe(204);
     expect(res.headers.get('tus-version')).toBe('1.0.0');
     expect(res.headers.get('tus-extension')).toContain('creation-with-upload');
@@ -71,7 +64,7 @@ describe('tus 1.0 with tus-js-client', () => {
     const manifest = await manifestOf(url);
     expect(manifest.state).toBe('ready');
     expect(await download(url)).toBe(sha256(bytes));
-    expect(await download(new URL(manifest.result!.url, server.url).toString())).toBe(sha256(bytes));
+    expect(await download(new URL(manifest.result!.url, server().url).toString())).toBe(sha256(bytes));
   });
 
   it('resumes from the server offset after a PATCH is interrupted', async () => {
@@ -98,7 +91,7 @@ describe('tus 1.0 with tus-js-client', () => {
   });
 
   it('refuses a body whose checksum does not match with 460, and keeps nothing of it', async () => {
-    const create = await fetch(`${server.url}/files/`, {
+    const create = await fetch(`${server().url}/files/`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1000', 'Upload-Metadata': `filetype ${btoa('application/pdf')}` },
     });
@@ -122,7 +115,7 @@ describe('tus 1.0 with tus-js-client', () => {
   });
 
   it('enforces the protocol: version, content type, offset', async () => {
-    const create = await fetch(`${server.url}/files/`, {
+    const create = await fetch(`${server().url}/files/`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '100', 'Upload-Metadata': `filetype ${btoa('application/pdf')}` },
     });
@@ -132,7 +125,7 @@ describe('tus 1.0 with tus-js-client', () => {
     expect((await patch({ 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' })).status).toBe(412);
     expect((await patch({ 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'text/plain' })).status).toBe(415);
     expect((await patch({ 'Tus-Resumable': '1.0.0', 'Upload-Offset': '5', 'Content-Type': 'application/offset+octet-stream' })).status).toBe(409);
-    const disallowed = await fetch(`${server.url}/files/`, {
+    const disallowed = await fetch(`${server().url}/files/`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '100', 'Upload-Metadata': `filetype ${btoa('text/html')}` },
     });
@@ -188,7 +181,7 @@ describe('tus 1.0 with tus-js-client', () => {
         onUploadUrlAvailable: () => {
           const url = new URL(up.url!);
           const id = url.pathname.split('/').pop()!;
-          socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/uploads/${id}/events?token=${encodeURIComponent(url.searchParams.get('token')!)}`);
+          socket = new WebSocket(`${server().url.replace('http', 'ws')}/api/uploads/${id}/events?token=${encodeURIComponent(url.searchParams.get('token')!)}`);
           socket.addEventListener('message', (event) => messages.push(JSON.parse(String(event.data))));
           socket.addEventListener('open', () => resolve());
         },
