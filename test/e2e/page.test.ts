@@ -75,16 +75,16 @@ async function downloaded(page: Page, name: string): Promise<string> {
   return sha256(new Uint8Array(await res.arrayBuffer()));
 }
 
-/** Holds part PUTs after the first `free` ones until `release()`: a way to pause mid-upload. */
+/**
+ * Lets parts 1..`free` through and holds every later part's PUT until `release()`: a way to pause
+ * mid-upload at a known point (by part number, since parallel requests arrive in any order).
+ */
 async function gateParts(page: Page, free: number) {
   const held: Route[] = [];
-  let passed = 0;
   let open = false;
   await page.route('**/api/uploads/*/parts/*', async (route) => {
-    if (open || passed < free) {
-      passed += 1;
-      return route.continue().catch(() => undefined);
-    }
+    const partNumber = Number(new URL(route.request().url()).pathname.split('/').pop());
+    if (open || partNumber <= free) return route.continue().catch(() => undefined);
     held.push(route);
   });
   return {
