@@ -132,6 +132,51 @@ describe('tus 1.0 with tus-js-client', () => {
     expect(disallowed.status).toBe(415);
   });
 
+  it('creation-with-upload takes the first bytes with the POST; a second writer gets 423', async () => {
+    const bytes = pdf(3000, 99);
+    const create = await fetch(`${server().url}/files/`, {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': String(bytes.length),
+        'Upload-Metadata': `filetype ${btoa('application/pdf')}`,
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: new Uint8Array(bytes.subarray(0, 1000)),
+    });
+    expect(create.status).toBe(201);
+    expect(create.headers.get('upload-offset')).toBe('1000');
+    const url = create.headers.get('location')!;
+
+    // A PATCH that is still sending holds the upload: a second one is refused with 423.
+    let push!: ReadableStreamDefaultController<Uint8Array>;
+    const slow = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+    const first = fetch(url, {
+      method: 'PATCH',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '1000', 'Content-Type': 'application/offset+octet-stream' },
+      body: slow,
+      duplex: 'half',
+    } as RequestInit);
+    push.enqueue(new Uint8Array(bytes.subarray(1000, 1500)));
+    let second: Response | undefined;
+    for (let i = 0; i < 50 && second?.status !== 423; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      second = await fetch(url, {
+        method: 'PATCH',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '1000', 'Content-Type': 'application/offset+octet-stream' },
+        body: new Uint8Array(bytes.subarray(1000)),
+      });
+    }
+    expect(second?.status).toBe(423);
+    push.enqueue(new Uint8Array(bytes.subarray(1500)));
+    push.close();
+    const done = await first;
+    expect(done.status).toBe(204);
+    expect(done.headers.get('upload-offset')).toBe(String(bytes.length));
+    expect((await manifestOf(url)).state).toBe('ready');
+    expect(await download(url)).toBe(sha256(bytes));
+  });
+
   it('DELETE terminates; HEAD then answers 410', async () => {
     const bytes = pdf(6 * MiB, 95);
     const first = upload(bytes, { chunkSize: 5 * MiB });
