@@ -57,7 +57,6 @@ uploads.put('/:id/parts/:n', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
   const claims = await requireCapability(c, id);
-  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
   const lengthHeader = c.req.header('content-length');
   if (lengthHeader === undefined || !/^[0-9]+$/.test(lengthHeader)) {
     throw new AppError('ERR_LENGTH_REQUIRED', 'Parts need a Content-Length header: R2 stores bodies of a known length.');
@@ -69,7 +68,19 @@ uploads.put('/:id/parts/:n', async (c) => {
   if (!digest.ok) throw new AppError('ERR_DIGEST_INVALID', 'Content-Digest must look like "sha-256=:<base64>:" (RFC 9530).');
 
   const session = sessionStub(c.env, id);
-  const lease = unwrap(await session.beginPart(partNumber, length));
+  // The rate limiter and the lease are independent round trips: ask both at once.
+  const [limited, begun] = await Promise.allSettled([
+    enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub),
+    session.beginPart(partNumber, length),
+  ]);
+  if (limited.status === 'rejected') {
+    if (begun.status === 'fulfilled' && begun.value.ok && begun.value.value.kind === 'lease') {
+      c.executionCtx.waitUntil(session.releasePart(partNumber, begun.value.value.leaseId).catch(() => undefined));
+    }
+    throw limited.reason;
+  }
+  if (begun.status === 'rejected') throw begun.reason;
+  const lease = unwrap(begun.value);
   if (lease.kind === 'confirmed') {
     const { kind: _kind, ...receipt } = lease;
     return c.json(receipt);

@@ -24,22 +24,17 @@ export function extraScanners(env: Env): Scanner[] {
   return [new ClamdScanner({ host: env.CLAMD_HOST, port: Number(env.CLAMD_PORT) })];
 }
 
-/** Streams `body` through SHA-256 on its way to `consumer`. */
+/**
+ * Splits `body` in two: one branch piped natively into SHA-256 (no JS per chunk), the other for a
+ * scanner to read. The scanner is faster than storage, so the tee never holds much.
+ */
 function hashing(body: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; digest: Promise<ArrayBuffer> } {
+  const [forHash, forScan] = body.tee();
   const digestStream = new crypto.DigestStream('SHA-256');
-  const writer = digestStream.getWriter();
-  const stream = body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      async transform(chunk, controller) {
-        await writer.write(chunk);
-        controller.enqueue(chunk);
-      },
-      async flush() {
-        await writer.close();
-      },
-    }),
-  );
-  return { stream, digest: digestStream.digest };
+  const piped = forHash.pipeTo(digestStream);
+  const digest = piped.then(() => digestStream.digest);
+  digest.catch(() => undefined); // read only when the scan passes; never an unhandled rejection
+  return { stream: forScan, digest };
 }
 
 export async function validateUpload(message: ProcessMessage, store: R2Store, env: Env): Promise<Validation> {

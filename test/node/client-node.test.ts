@@ -27,12 +27,18 @@ describe('client library in Node', () => {
     const { parts, fetchImpl } = countingFetch();
     const uploader = new Uploader({ endpoint: server().url, fetch: fetchImpl });
     const states: ClientState[] = [];
+    const serverStates: string[] = [];
     const progress: number[] = [];
     const upload = uploader.add(new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), { name: 'node.pdf', partSize: 5 * MiB });
-    upload.on('state', ({ state }) => states.push(state));
+    upload.on('state', ({ state, serverState }) => {
+      if (states.at(-1) !== state) states.push(state);
+      if (serverState) serverStates.push(serverState);
+    });
     upload.on('progress', (p) => progress.push(p.confirmedBytes));
     expect(await upload.done).toBe('ready');
     expect(states).toEqual(['validating', 'uploading', 'processing', 'ready']);
+    // Each server state behind "processing" is reported as it happens.
+    expect(serverStates).toEqual(expect.arrayContaining(['validating', 'processing', 'ready']));
     expect(parts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]!);
     expect(progress.at(-1)).toBe(bytes.length);
