@@ -12,6 +12,8 @@ export interface Env {
   PROCESS_QUEUE: Queue<ProcessMessage>;
   CLEANUP_QUEUE: Queue<CleanupMessage>;
   ASSETS?: Fetcher;
+  /** Cloudflare Images, for derivatives the in-isolate engine cannot make (optional). */
+  IMAGES?: ImagesBinding;
   /** Rate limiters (Workers rate-limiting binding; emulated by wrangler dev). */
   CREATE_LIMIT_OWNER?: RateLimit;
   CREATE_LIMIT_IP?: RateLimit;

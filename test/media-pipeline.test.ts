@@ -52,11 +52,25 @@ describe('media pipeline end to end', () => {
     expect(readImageInfo(body)).toMatchObject({ width: 32, height: 48, orientation: 1 });
   });
 
+  it('an image beyond the in-isolate engine (12 MP PNG) gets its derivatives from the Images binding', async () => {
+    const png = await gradientPng(4000, 3000);
+    const { manifest } = await pipeline('huge.png', 'image/png', png);
+    expect(manifest.state).toBe('ready');
+    expect(manifest.result!.derivativesSkipped).toBeUndefined();
+    expect(manifest.result!.derivatives!.map((d) => [d.variant, d.width, d.height, d.type])).toEqual([
+      ['thumb', 320, 240, 'image/jpeg'],
+      ['display', 1280, 960, 'image/jpeg'],
+    ]);
+    const thumb = new Uint8Array(await (await api(manifest.result!.derivatives![0]!.url)).arrayBuffer());
+    expect(readImageInfo(thumb)).toMatchObject({ type: 'image/jpeg', width: 320, height: 240 });
+  });
+
   it('a pixel bomb is never decoded: ready, original kept, derivatives skipped with the reason', async () => {
     const { id, manifest } = await pipeline('bomb.png', 'image/png', pngHeaderOnly(30000, 30000));
     expect(manifest.state).toBe('ready');
     expect(manifest.result!.derivatives).toBeUndefined();
     expect(manifest.result!.derivativesSkipped).toMatch(/too large to decode: 900\.0 MP/);
+    expect(manifest.result!.derivativesSkipped).toMatch(/too large for the Images binding too/);
     await expectError(await api(`/media/${id}/thumb`), 404, 'ERR_NOT_FOUND');
   });
 

@@ -4,7 +4,8 @@
  * read and the pixel budget checked before the image is loaded or decoded; one image at a time
  * per isolate, since WASM memory never shrinks.
  */
-import { DEFAULT_DERIVATIVES, type ImageEngine } from '../media/image-engine';
+import { DEFAULT_DERIVATIVES, type Derivative, type ImageEngine } from '../media/image-engine';
+import { deriveWithImagesBinding, IMAGES_MAX_PIXELS, IMAGES_MAX_SIDE } from '../media/images-binding-engine';
 import { IMAGE_INFO_BYTES, readImageInfo } from '../media/image-info';
 import { PhotonEngine, photonPixelCeiling } from '../media/photon-engine';
 import { fitsEngine } from '../media/image-engine';
@@ -37,23 +38,40 @@ export async function makeDerivatives(
   size: number,
   store: R2Store,
   onDerivative: (derivative: DerivativeInfo) => Promise<void>,
+  images?: ImagesBinding,
 ): Promise<DerivativesOutcome> {
   if (!detectedType.startsWith('image/')) return { derivatives: [] };
-  if (!DECODABLE.has(detectedType)) return { derivatives: [], skipped: `No derivatives for ${detectedType}: the image engine does not decode it.` };
-  const head = await store.readHead(originalKey, IMAGE_INFO_BYTES);
-  const info = head ? readImageInfo(head) : null;
-  if (!info) return { derivatives: [], skipped: 'The image header could not be read.' };
-  // Pixel bombs stop here: nothing is loaded or decoded beyond the header.
-  const fits = fitsEngine(info, photonPixelCeiling(info, size));
-  if (!fits.ok) return { derivatives: [], skipped: `Original kept, no derivatives: ${fits.reason}.` };
-  if (size > MAX_INPUT_BYTES) return { derivatives: [], skipped: `Original kept, no derivatives: the file is larger than ${MAX_INPUT_BYTES} bytes.` };
-
   // Made before (a redelivered job, or the same bytes uploaded again): reuse, decode nothing.
   const existing = await existingDerivatives(uploadId, originalKey, sha256, store);
   if (existing) {
     for (const derivative of existing) await onDerivative(derivative);
     return { derivatives: existing };
   }
+  const store_ = (made: Derivative[]) => storeDerivatives(made, uploadId, originalKey, sha256, store, onDerivative);
+  // Beyond the in-isolate engine: the Images binding when configured, else the original alone.
+  const elsewhere = async (why: string): Promise<DerivativesOutcome> => {
+    if (!images) return { derivatives: [], skipped: `Original kept, no derivatives: ${why}.` };
+    const source = async () => {
+      const body = await store.getStream(originalKey);
+      if (!body) throw new Error('assembled object vanished during processing');
+      return body;
+    };
+    const outcome = await deriveWithImagesBinding(images, source, DEFAULT_DERIVATIVES);
+    if (!outcome.ok) return { derivatives: [], skipped: `Original kept, no derivatives: ${why}; ${outcome.reason}.` };
+    return { derivatives: await store_(outcome.derivatives) };
+  };
+
+  if (!DECODABLE.has(detectedType)) return elsewhere(`the image engine does not decode ${detectedType}`);
+  const head = await store.readHead(originalKey, IMAGE_INFO_BYTES);
+  const info = head ? readImageInfo(head) : null;
+  if (!info) return { derivatives: [], skipped: 'The image header could not be read.' };
+  // Pixel bombs stop here: nothing is loaded or decoded beyond the header.
+  const fits = fitsEngine(info, photonPixelCeiling(info, size));
+  if (!fits.ok && (fits.pixels > IMAGES_MAX_PIXELS || Math.max(info.width, info.height) > IMAGES_MAX_SIDE)) {
+    return { derivatives: [], skipped: `Original kept, no derivatives: ${fits.reason}; too large for the Images binding too.` };
+  }
+  if (!fits.ok) return elsewhere(fits.reason);
+  if (size > MAX_INPUT_BYTES) return elsewhere(`the file is larger than ${MAX_INPUT_BYTES} bytes`);
 
   return oneAtATime(async () => {
     const bytes = await store.readAll(originalKey);
@@ -63,25 +81,30 @@ export async function makeDerivatives(
     // An image that passed the header checks but cannot be decoded is broken: not servable.
     if (!outcome.ok && outcome.reason.startsWith('decode failed')) return { derivatives: [], corrupt: outcome.reason };
     if (!outcome.ok) return { derivatives: [], skipped: `Original kept, no derivatives: ${outcome.reason}.` };
-    const derivatives: DerivativeInfo[] = [];
-    for (const d of outcome.derivatives) {
-      await store.put(derivativeKey(originalKey, sha256, d.variant), d.bytes, d.type, 'public, max-age=31536000, immutable', {
-        width: String(d.width),
-        height: String(d.height),
-      });
-      const derivative: DerivativeInfo = {
-        variant: d.variant,
-        url: `/media/${uploadId}/${d.variant}`,
-        width: d.width,
-        height: d.height,
-        type: d.type,
-        bytes: d.bytes.length,
-      };
-      derivatives.push(derivative);
-      await onDerivative(derivative);
-    }
-    return { derivatives };
+    return { derivatives: await store_(outcome.derivatives) };
   });
+}
+
+/** Stores derivatives under their deterministic keys and announces each as it lands. */
+async function storeDerivatives(
+  made: Derivative[],
+  uploadId: string,
+  originalKey: string,
+  sha256: string,
+  store: R2Store,
+  onDerivative: (derivative: DerivativeInfo) => Promise<void>,
+): Promise<DerivativeInfo[]> {
+  const derivatives: DerivativeInfo[] = [];
+  for (const d of made) {
+    await store.put(derivativeKey(originalKey, sha256, d.variant), d.bytes, d.type, 'public, max-age=31536000, immutable', {
+      width: String(d.width),
+      height: String(d.height),
+    });
+    const derivative: DerivativeInfo = { variant: d.variant, url: `/media/${uploadId}/${d.variant}`, width: d.width, height: d.height, type: d.type, bytes: d.bytes.length };
+    derivatives.push(derivative);
+    await onDerivative(derivative);
+  }
+  return derivatives;
 }
 
 async function existingDerivatives(uploadId: string, originalKey: string, sha256: string, store: R2Store): Promise<DerivativeInfo[] | null> {

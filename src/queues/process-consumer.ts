@@ -62,6 +62,7 @@ async function runPipeline(
     message.size,
     store,
     async (derivative) => session.recordDerivative(derivative),
+    env.IMAGES,
   );
   if (corrupt) {
     // The session releases the content (and deletes what nothing else references).
