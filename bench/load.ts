@@ -55,7 +55,8 @@ async function sha256Of(url: string): Promise<string> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'uploads-load-'));
-  const server = await startDevServer();
+  // 104 unfinished uploads at once from one (dev) owner: above the default quota of 100.
+  const server = await startDevServer({ vars: { QUOTA_MAX_ACTIVE_UPLOADS: '1000' } });
   const statuses = new Map<number, number>();
   const counting: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
