@@ -3,15 +3,6 @@ import { describe, expect, inject, it } from 'vitest';
 import { ClamdScanner } from '../src/media/clamd-scanner';
 import { ScannerUnavailableError, type ScanVerdict } from '../src/media/scanner';
 
-// Repeated from test/setup/clamd.ts, which this program does not include (it needs Node's types).
-declare module 'vitest' {
-  export interface ProvidedContext {
-    clamdPort: number;
-    closedPort: number;
-    silentPort: number;
-    clamdStreamMaxLength: number;
-  }
-}
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

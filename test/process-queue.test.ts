@@ -9,12 +9,6 @@ import { derivedPrefix } from '../src/storage/object-keys';
 import { createUpload, getManifest, putPart, waitForState, type CreatedUpload } from './helpers';
 import { gradientPng } from './media-fixtures';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    closedPort: number;
-    clamdPort: number;
-  }
-}
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 

@@ -158,12 +158,8 @@ export class UploadSession extends DurableObject<Env> {
   async complete(): Promise<Result<{ state: UploadState }>> {
     const upload = this.store.upload();
     if (!upload) return notFound();
-    if (GONE_STATES.includes(upload.state)) return gone(upload);
-    if (!ACCEPTING_STATES.includes(upload.state)) {
-      return upload.state === 'rejected' || upload.state === 'failed'
-        ? fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state, reason: upload.reason })
-        : ok({ state: upload.state });
-    }
+    const settled = this.completedAlready(upload);
+    if (settled) return settled;
     if (upload.size === null) {
       return fail('ERR_SIZE_UNKNOWN', 'The size of this upload is not known yet: declare it, or complete with the list of parts.');
     }
@@ -286,6 +282,18 @@ export class UploadSession extends DurableObject<Env> {
     return receipt;
   }
 
+  /**
+   * The answer to a completion request once parts are no longer accepted (idempotent: the state
+   * it moved on to), or null while the upload still takes parts.
+   */
+  private completedAlready(upload: UploadRow): Result<{ state: UploadState }> | null {
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    if (ACCEPTING_STATES.includes(upload.state)) return null;
+    return upload.state === 'rejected' || upload.state === 'failed'
+      ? fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state, reason: upload.reason })
+      : ok({ state: upload.state });
+  }
+
   /** What part `n` must be: an exact size under a known plan, or up to the maximum while the size is open. */
   private expectedPart(upload: UploadRow, n: number): { exact: number; max?: undefined } | { exact?: undefined; max: number } | null {
     if (upload.size !== null) {
@@ -319,13 +327,8 @@ export class UploadSession extends DurableObject<Env> {
   async completeWithParts(parts: { partNumber: number; etag?: string }[]): Promise<Result<{ state: UploadState; size: number }>> {
     const upload = this.store.upload();
     if (!upload) return notFound();
-    if (GONE_STATES.includes(upload.state)) return gone(upload);
-    if (!ACCEPTING_STATES.includes(upload.state)) {
-      if (upload.state === 'rejected' || upload.state === 'failed') {
-        return fail('ERR_UPLOAD_STATE', `The upload is ${upload.state}.`, { state: upload.state, reason: upload.reason });
-      }
-      return ok({ state: upload.state, size: upload.size ?? 0 });
-    }
+    const settled = this.completedAlready(upload);
+    if (settled) return settled.ok ? ok({ ...settled.value, size: upload.size ?? 0 }) : settled;
     const stored = new Map(this.store.parts().map((p) => [p.partNumber, p]));
     const listed = [...parts].sort((a, b) => a.partNumber - b.partNumber);
     if (listed.length === 0) return fail('ERR_PART_LIST', 'Name at least one part.');

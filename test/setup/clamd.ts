@@ -1,3 +1,4 @@
+/// <reference path="../provided-context.d.ts" />
 /** @module Vitest global setup (runs in Node): starts a private clamd with only an EICAR signature for the clamd scanner tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -7,18 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** TCP port of the test clamd on 127.0.0.1. */
-    clamdPort: number;
-    /** A port on 127.0.0.1 where nothing listens. */
-    closedPort: number;
-    /** A port on 127.0.0.1 that accepts connections and never answers. */
-    silentPort: number;
-    /** The test clamd's StreamMaxLength, in bytes. */
-    clamdStreamMaxLength: number;
-  }
-}
 
 const CLAMD = process.env.CLAMD_BIN ?? '/usr/sbin/clamd';
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';

@@ -1,0 +1,15 @@
+/** Values test/setup/clamd.ts (a vitest globalSetup, in Node) provides to the workerd tests. */
+export {};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** TCP port of the test clamd on 127.0.0.1. */
+    clamdPort: number;
+    /** A port on 127.0.0.1 where nothing listens. */
+    closedPort: number;
+    /** A port on 127.0.0.1 that accepts connections and never answers. */
+    silentPort: number;
+    /** The StreamMaxLength the test clamd was started with. */
+    clamdStreamMaxLength: number;
+  }
+}
