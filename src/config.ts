@@ -4,7 +4,7 @@
  */
 import { KeyRing } from './domain/capability';
 import { AppError } from './domain/errors';
-import { MiB, type PartLimits } from './domain/part-plan';
+import { MAX_PARTS, MiB, type PartLimits } from './domain/part-plan';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
 
@@ -61,7 +61,7 @@ export function loadConfig(env: Env): AppConfig {
     min: integer(env.PART_SIZE_MIN, 5 * MiB, 'PART_SIZE_MIN'),
     max: integer(env.PART_SIZE_MAX, 64 * MiB, 'PART_SIZE_MAX'),
     default: integer(env.PART_SIZE_DEFAULT, 8 * MiB, 'PART_SIZE_DEFAULT'),
-    maxParts: 10_000,
+    maxParts: MAX_PARTS,
   };
   let keyRing: KeyRing | null = null;
   let keyRingError: string | undefined;
@@ -83,7 +83,7 @@ export function loadConfig(env: Env): AppConfig {
     processingWatchdogSeconds: integer(env.PROCESSING_WATCHDOG_SECONDS, 900, 'PROCESSING_WATCHDOG_SECONDS'),
     quotas: {
       maxActiveUploads: integer(env.QUOTA_MAX_ACTIVE_UPLOADS, 100, 'QUOTA_MAX_ACTIVE_UPLOADS'),
-      maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),
+      maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),
     },
     allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
     jwtSecret: env.AUTH_JWT_SECRET || undefined,

@@ -13,14 +13,21 @@ import type { EventMessage, ProcessMessage, QueueMessage } from '../src/protocol
 import { derivedPrefix } from '../src/storage/object-keys';
 import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 import { gradientPng } from './media-fixtures';
+import type { Result } from '../src/domain/errors';
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 
-/** Part numbers with a live lease; leases live in the session's memory, so this looks inside. */
-async function leases(id: string): Promise<number[]> {
-  return runInDurableObject(stubOf(id), (instance) => [
-    ...(instance as unknown as { partLeases: { held: Map<number, unknown> } }).partLeases.held.keys(),
-  ]);
+/**
+ * Whether a PUT holds the claim on part `n`, asked as a second writer would (through the session's
+ * RPC): refused while it does. A claim this probe takes by accident is given back at once.
+ */
+async function claimedElsewhere(id: string, n: number, size: number): Promise<boolean> {
+  const probe: Result<{ kind: string; claimId?: string }> = await stubOf(id).claimPart(n, size);
+  if (probe.ok) {
+    if (probe.value.claimId) await stubOf(id).releasePart(n, probe.value.claimId);
+    return false;
+  }
+  return probe.error.code === 'ERR_PART_IN_FLIGHT';
 }
 
 /** Every message of the events socket, and how many times each state was announced. */
@@ -74,14 +81,14 @@ describe('durability facts', () => {
     await evictDurableObject(stubOf(upload.id));
     expect(await getManifest(upload)).toEqual(before);
 
-    // Part 2 starts, its lease is taken, the session is evicted, then the rest of the bytes arrive.
+    // Part 2 starts, its claim is taken, the session is evicted, then the rest of the bytes arrive.
     const part2 = partOf(file, upload, 2);
     const { readable, writable } = new FixedLengthStream(part2.length);
     const sending = api(`/api/uploads/${upload.id}/parts/2`, { method: 'PUT', headers: { authorization: `Bearer ${upload.uploadToken}` }, body: readable });
     const writer = writable.getWriter();
     await writer.write(part2.subarray(0, MiB));
-    for (let i = 0; i < 100 && !(await leases(upload.id)).includes(2); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await leases(upload.id)).toEqual([2]);
+    await new Promise((r) => setTimeout(r, 100)); // the claim is taken before the body is read
+    await expect.poll(() => claimedElsewhere(upload.id, 2, part2.length), { interval: 50 }).toBe(true);
     await evictDurableObject(stubOf(upload.id));
     await writer.write(part2.subarray(MiB));
     await writer.close();

@@ -95,6 +95,8 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
       metadata: request.metadata,
       expiresAt: Date.now() + config.uploadTtlSeconds * 1000,
       partial: request.partial ?? false,
+      limits: { maxFileSize: config.maxFileSize, ...config.quotas },
+      reservedBytes: size ?? 0,
     })
     .catch((error: unknown) => ({
       ok: false as const,

@@ -8,7 +8,7 @@
  */
 import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
-import type { StreamLease } from '../durable/upload-session';
+import type { StreamClaim } from '../durable/upload-session';
 import type { Env } from '../env';
 import { stagingKey } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
@@ -43,7 +43,7 @@ export async function writeStream(
 ): Promise<StreamWriteResult> {
   const session = sessionStub(env, uploadId);
   const store = new R2Store(env.BUCKET);
-  let lease: StreamLease = unwrap(await session.beginStream(offset));
+  let lease: StreamClaim = unwrap(await session.claimStream(offset));
   const staging = stagingKey(lease.key);
   const buffer = new Uint8Array(lease.partSize);
   let filled = 0;
@@ -51,12 +51,13 @@ export async function writeStream(
   let truncated = false;
   const deferred: { partNumber: number; size: number; etag: string }[] = [];
   let nextPart = lease.nextPart;
-  const limit = lease.size === null ? Number.POSITIVE_INFINITY : lease.size - lease.offset;
+  // Known size: up to its end; unknown: up to the upload's file-size limit.
+  const limit = (lease.size ?? lease.maxSize) - lease.offset;
 
   const commitPart = async (bytes: Uint8Array) => {
     const part = await store.uploadPart(lease.key, lease.r2UploadId, nextPart, bytes);
     if (options.verify) deferred.push({ partNumber: nextPart, size: bytes.length, etag: part.etag });
-    else lease = unwrap(await session.streamPart(lease.leaseId, nextPart, bytes.length, part.etag));
+    else lease = unwrap(await session.confirmStreamedPart(lease.claimId, nextPart, bytes.length, part.etag));
     nextPart += 1;
   };
 
@@ -79,7 +80,9 @@ export async function writeStream(
       if (chunk.done) break;
       let bytes = chunk.value;
       received += bytes.length;
-      if (received > limit) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `The body goes past the end of the upload (${lease.size} bytes).`);
+      if (received > limit) {
+        throw new AppError('ERR_PAYLOAD_TOO_LARGE', lease.size === null ? `The upload may hold at most ${lease.maxSize} bytes.` : `The body goes past the end of the upload (${lease.size} bytes).`);
+      }
       options.tap?.(bytes);
       while (bytes.length > 0) {
         const take = Math.min(bytes.length, buffer.length - filled);
@@ -96,7 +99,7 @@ export async function writeStream(
     if (options.verify && (truncated || !(await options.verify(received)))) {
       return { offset: lease.offset, complete: false, accepted: false, truncated };
     }
-    for (const part of deferred) lease = unwrap(await session.streamPart(lease.leaseId, part.partNumber, part.size, part.etag));
+    for (const part of deferred) lease = unwrap(await session.confirmStreamedPart(lease.claimId, part.partNumber, part.size, part.etag));
 
     // The buffer holds the staged bytes too: count from the confirmed prefix.
     const end = lease.size !== null && lease.offset - lease.stagedBytes + filled === lease.size;
@@ -107,10 +110,10 @@ export async function writeStream(
     }
     if (filled > 0 || lease.stagedBytes > 0) {
       await store.put(staging, buffer.subarray(0, filled), 'application/octet-stream');
-      lease = unwrap(await session.streamStaged(lease.leaseId, filled));
+      lease = unwrap(await session.stageStream(lease.claimId, filled));
     }
     return { offset: lease.offset, complete: false, accepted: true, truncated };
   } finally {
-    await session.endStream(lease.leaseId);
+    await session.releaseStream(lease.claimId);
   }
 }

@@ -52,7 +52,7 @@ uploads.get('/:id', async (c) => {
   return c.json(unwrap(await sessionStub(c.env, id).manifest()));
 });
 
-/** The hot path: verify locally, lease the part, stream into R2, commit. Two small RPCs. */
+/** The hot path: verify locally, claim the part, stream into R2, confirm. Two small RPCs. */
 uploads.put('/:id/parts/:n', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
@@ -68,45 +68,45 @@ uploads.put('/:id/parts/:n', async (c) => {
   if (!digest.ok) throw new AppError('ERR_DIGEST_INVALID', 'Content-Digest must look like "sha-256=:<base64>:" (RFC 9530).');
 
   const session = sessionStub(c.env, id);
-  // The rate limiter and the lease are independent round trips: ask both at once.
+  // The rate limiter and the claim are independent round trips: ask both at once.
   const [limited, begun] = await Promise.allSettled([
     enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub),
-    session.beginPart(partNumber, length),
+    session.claimPart(partNumber, length),
   ]);
   if (limited.status === 'rejected') {
-    if (begun.status === 'fulfilled' && begun.value.ok && begun.value.value.kind === 'lease') {
-      c.executionCtx.waitUntil(session.releasePart(partNumber, begun.value.value.leaseId).catch(() => undefined));
+    if (begun.status === 'fulfilled' && begun.value.ok && begun.value.value.kind === 'claimed') {
+      c.executionCtx.waitUntil(session.releasePart(partNumber, begun.value.value.claimId).catch(() => undefined));
     }
     throw limited.reason;
   }
   if (begun.status === 'rejected') throw begun.reason;
-  const lease = unwrap(begun.value);
-  if (lease.kind === 'confirmed') {
-    const { kind: _kind, ...receipt } = lease;
+  const claim = unwrap(begun.value);
+  if (claim.kind === 'confirmed') {
+    const { kind: _kind, ...receipt } = claim;
     return c.json(receipt);
   }
   const body = c.req.raw.body;
   try {
     if (!body) throw new AppError('ERR_PART_SIZE', 'The part body is empty.');
     const piped = partBody(body, length, digest.sha256 !== null);
-    const stored = await new R2Store(c.env.BUCKET).uploadPart(lease.key, lease.r2UploadId, partNumber, piped.stream);
+    const stored = await new R2Store(c.env.BUCKET).uploadPart(claim.key, claim.r2UploadId, partNumber, piped.stream);
     const sha256 = piped.digest ? await piped.digest : null;
     if (sha256 && !bytesEqual(sha256, digest.sha256!)) {
       throw new AppError('ERR_DIGEST_MISMATCH', `Part ${partNumber} does not match its Content-Digest; it was not recorded.`);
     }
     const receipt = unwrap(
-      await session.commitPart({
+      await session.confirmPart({
         partNumber,
         size: length,
         etag: stored.etag,
         digest: sha256 ? encodeBase64Url(sha256) : null,
-        leaseId: lease.leaseId,
+        claimId: claim.claimId,
       }),
     );
     c.header('ETag', `"${receipt.etag}"`);
     return c.json(receipt);
   } catch (error) {
-    c.executionCtx.waitUntil(session.releasePart(partNumber, lease.leaseId).catch(() => undefined));
+    c.executionCtx.waitUntil(session.releasePart(partNumber, claim.claimId).catch(() => undefined));
     if (error instanceof AppError) throw error;
     // R2 refused the stream. A body that ended early (client aborted) or ran long is the client's;
     // anything else is storage trouble the client may retry.
@@ -130,9 +130,9 @@ uploads.post('/:id/parts/:n/presign', async (c) => {
   const direct = loadConfig(c.env).directUploads;
   if (!direct) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server; PUT parts to the API.');
   const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
-  const target = unwrap(await sessionStub(c.env, id).directPartTarget(partNumber));
+  const target = unwrap(await sessionStub(c.env, id).claimDirectPart(partNumber));
   const endpoint = direct.endpoint === 'local' ? `${new URL(c.req.url).origin}/cdn-cgi/local/r2/s3` : direct.endpoint;
-  const url = await presignUploadPart({ ...direct, endpoint }, { key: target.key, uploadId: target.r2UploadId, partNumber, expiresSeconds: expiresIn });
+  const url = await presignUploadPart({ ...direct, endpoint }, { key: target.key, uploadId: target.r2UploadId, partNumber, size: target.size, expiresSeconds: expiresIn });
   return c.json({ partNumber, method: 'PUT', url, size: target.size, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() });
 });
 
@@ -142,7 +142,7 @@ uploads.put('/:id/parts/:n/etag', async (c) => {
   await requireCapability(c, id);
   if (!loadConfig(c.env).directUploads) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server.');
   const { etag } = await parseJsonBody(c, directPartSchema);
-  return c.json(unwrap(await sessionStub(c.env, id).recordDirectPart(partNumber, etag)));
+  return c.json(unwrap(await sessionStub(c.env, id).confirmDirectPart(partNumber, etag)));
 });
 
 uploads.post('/:id/complete', async (c) => {

@@ -6,6 +6,9 @@
 
 export const MiB = 1024 * 1024;
 
+/** R2 allows at most 10,000 parts per multipart upload: the one place this number is written. */
+export const MAX_PARTS = 10_000;
+
 export interface PartLimits {
   /** Smallest part size a client may ask for (R2: 5 MiB). */
   min: number;

@@ -24,6 +24,8 @@ export interface Release {
   /** Object keys nothing references any more (delete them), plus the content hash they held. */
   deleteKeys: string[];
   sha256: string | null;
+  /** False when the upload never stored validated content: its own bytes are nobody else's. */
+  claimed: boolean;
 }
 
 const SCHEMA = `
@@ -71,6 +73,32 @@ export class OwnerLedger extends DurableObject<Env> {
   }
 
   /**
+   * The upload's size became known, or grew (uploads of unknown size): count `bytes` for it, or
+   * refuse if that would pass the storage quota. Never shrinks a reservation. Idempotent.
+   */
+  resize(uploadId: string, bytes: number, limits: QuotaLimits): Result<{ usedBytes: number }> {
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.sql.exec<{ size: number; status: string }>('SELECT size, status FROM uploads WHERE upload_id = ?', uploadId).toArray()[0];
+      if (!row || row.status !== 'active') return fail('ERR_UPLOAD_STATE', 'This upload holds no reservation.');
+      const usage = this.usage();
+      if (bytes <= row.size) return ok({ usedBytes: usage.usedBytes });
+      if (usage.usedBytes - row.size + bytes > limits.maxStoredBytes) {
+        return fail('ERR_QUOTA_STORAGE', `This upload would exceed your storage quota of ${limits.maxStoredBytes} bytes.`, {
+          limit: limits.maxStoredBytes,
+          used: usage.usedBytes,
+        });
+      }
+      this.sql.exec('UPDATE uploads SET size = ? WHERE upload_id = ?', bytes, uploadId);
+      return ok({ usedBytes: usage.usedBytes - row.size + bytes });
+    });
+  }
+
+  /** Whether any upload of this owner still stores content with this hash (its derivatives stay). */
+  holdsContent(sha256: string): boolean {
+    return this.sql.exec('SELECT 1 FROM contents WHERE sha256 = ?', sha256).toArray().length > 0;
+  }
+
+  /**
    * Records that an upload's validated bytes have this hash. If the owner already stores the same
    * bytes, the upload shares them (reference counted). Idempotent per upload id.
    */
@@ -96,17 +124,18 @@ export class OwnerLedger extends DurableObject<Env> {
   release(uploadId: string): Release {
     return this.ctx.storage.transactionSync(() => {
       const upload = this.sql.exec<{ status: string; sha256: string | null }>('SELECT status, sha256 FROM uploads WHERE upload_id = ?', uploadId).toArray()[0];
-      if (!upload || upload.status === 'released') return { deleteKeys: [], sha256: null };
+      const claimed = upload?.sha256 != null;
+      if (!upload || upload.status === 'released') return { deleteKeys: [], sha256: upload?.sha256 ?? null, claimed };
       this.sql.exec("UPDATE uploads SET status = 'released' WHERE upload_id = ?", uploadId);
-      if (upload.status !== 'stored' || !upload.sha256) return { deleteKeys: [], sha256: null };
+      if (upload.status !== 'stored' || !upload.sha256) return { deleteKeys: [], sha256: null, claimed };
       const content = this.sql.exec<{ key: string; refs: number }>('SELECT key, refs FROM contents WHERE sha256 = ?', upload.sha256).toArray()[0];
-      if (!content) return { deleteKeys: [], sha256: null };
+      if (!content) return { deleteKeys: [], sha256: null, claimed };
       if (content.refs > 1) {
         this.sql.exec('UPDATE contents SET refs = refs - 1 WHERE sha256 = ?', upload.sha256);
-        return { deleteKeys: [], sha256: upload.sha256 };
+        return { deleteKeys: [], sha256: upload.sha256, claimed };
       }
       this.sql.exec('DELETE FROM contents WHERE sha256 = ?', upload.sha256);
-      return { deleteKeys: [content.key], sha256: upload.sha256 };
+      return { deleteKeys: [content.key], sha256: upload.sha256, claimed };
     });
   }
 

@@ -4,26 +4,9 @@
  * imported by the session, the routes, the consumers and the browser client alike.
  */
 
-export const UPLOAD_STATES = [
-  'created',
-  'uploading',
-  'assembling',
-  'validating',
-  'processing',
-  'ready',
-  'aborted',
-  'expired',
-  'rejected',
-  'failed',
-] as const;
+import type { UploadState } from './upload-states';
 
-export type UploadState = (typeof UPLOAD_STATES)[number];
-
-/** States after which nothing more happens to an upload. */
-export const TERMINAL_STATES: readonly UploadState[] = ['ready', 'aborted', 'expired', 'rejected', 'failed'];
-
-/** States in which parts are accepted. */
-export const ACCEPTING_STATES: readonly UploadState[] = ['created', 'uploading'];
+export { UPLOAD_STATES, type UploadState } from './upload-states';
 
 export interface PartInfo {
   partNumber: number;

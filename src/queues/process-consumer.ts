@@ -8,22 +8,23 @@ import { unwrap } from '../domain/errors';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import type { ProcessMessage } from '../protocol/messages';
+import { isInPipeline, type UploadState } from '../protocol/upload-states';
 import { R2Store } from '../storage/r2-store';
 import { makeDerivatives } from './make-derivatives';
 import { validateUpload } from './validate-upload';
 
 export async function processUpload(message: ProcessMessage, env: Env): Promise<void> {
   const session = sessionStub(env, message.uploadId);
-  const decided = (state: string) => state !== 'validating' && state !== 'processing';
+  const decided = (state: UploadState) => !isInPipeline(state);
   if (decided(unwrap(await session.processingTarget()).state)) return; // a redelivery: nothing to do
   // A concurrent delivery of the same job holds the claim: this one fails and retries later.
-  const { leaseId } = unwrap(await session.beginProcessing());
+  const { claimId } = unwrap(await session.claimProcessing());
   try {
     const target = unwrap(await session.processingTarget());
     if (decided(target.state)) return; // decided while we waited for the claim
     await runPipeline(message, env, session, target);
   } finally {
-    await session.endProcessing(leaseId);
+    await session.releaseProcessing(claimId);
   }
 }
 
@@ -53,7 +54,7 @@ async function runPipeline(
     if (claim.key !== message.key) await store.delete(message.key);
   }
 
-  unwrap(await session.markProcessing());
+  unwrap(await session.processingStarted());
   const { derivatives, skipped, corrupt } = await makeDerivatives(
     message.uploadId,
     claim.key,

@@ -1,7 +1,8 @@
 /**
  * @module Presigned SigV4 URLs for R2's S3 API (aws4fetch): one URL per UploadPart, scoped to the
- * object key, the multipart upload id and the part number, expiring quickly. The signature covers
- * all three, so a URL cannot be reused for another part, upload or key.
+ * object key, the multipart upload id, the part number and (when planned) the part's length,
+ * expiring quickly. The signature covers them all, so a URL cannot be reused for another part,
+ * upload or key, nor carry more bytes than planned.
  */
 import { AwsV4Signer } from 'aws4fetch';
 
@@ -15,7 +16,7 @@ export interface S3Target {
 
 export async function presignUploadPart(
   target: S3Target,
-  part: { key: string; uploadId: string; partNumber: number; expiresSeconds: number },
+  part: { key: string; uploadId: string; partNumber: number; expiresSeconds: number; size?: number | null },
 ): Promise<string> {
   // Path-style: R2's S3 API wants the bucket in the path.
   const url = new URL(`${target.endpoint.replace(/\/+$/, '')}/${target.bucket}/${part.key.split('/').map(encodeURIComponent).join('/')}`);
@@ -30,6 +31,9 @@ export async function presignUploadPart(
     service: 's3',
     region: 'auto',
     signQuery: true,
+    // A planned part's length is signed too: R2 refuses a PUT of any other length, so a client
+    // cannot put more bytes into a part than the upload declared.
+    ...(part.size != null ? { headers: { 'content-length': String(part.size) }, allHeaders: true } : {}),
   });
   return (await signer.sign()).url.toString();
 }

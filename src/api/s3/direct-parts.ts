@@ -26,8 +26,8 @@ export function directParts(env: Env, origin: string): S3Target | null {
 }
 
 export async function signDirectPart(env: Env, target: S3Target, id: string, partNumber: number): Promise<{ url: string; expires: number }> {
-  const part = unwrap(await sessionStub(env, id).directPartTarget(partNumber));
-  const url = await presignUploadPart(target, { key: part.key, uploadId: part.r2UploadId, partNumber, expiresSeconds: PART_URL_SECONDS });
+  const part = unwrap(await sessionStub(env, id).claimDirectPart(partNumber));
+  const url = await presignUploadPart(target, { key: part.key, uploadId: part.r2UploadId, partNumber, size: part.size, expiresSeconds: PART_URL_SECONDS });
   return { url, expires: PART_URL_SECONDS };
 }
 
@@ -35,7 +35,7 @@ export async function signDirectPart(env: Env, target: S3Target, id: string, par
 export async function recordDirectParts(env: Env, target: S3Target, id: string): Promise<void> {
   const session = sessionStub(env, id);
   // Where the upload lives in R2; an upload that takes no more parts has nothing to record.
-  const where = await session.directPartTarget(1);
+  const where = await session.claimDirectPart(1);
   if (!where.ok) return;
   const known = new Map(unwrap(await session.listParts()).map((p) => [p.partNumber, p.etag]));
   let parts: ListedPart[];
@@ -46,6 +46,6 @@ export async function recordDirectParts(env: Env, target: S3Target, id: string):
   }
   for (const part of parts) {
     if (known.get(part.partNumber) === part.etag) continue;
-    unwrap(await session.recordDirectPart(part.partNumber, part.etag, part.size));
+    unwrap(await session.confirmDirectPart(part.partNumber, part.etag, part.size));
   }
 }

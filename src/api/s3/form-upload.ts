@@ -13,7 +13,7 @@ import type { Context } from 'hono';
 import { loadConfig } from '../../config';
 import { AppError, unwrap } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
-import { ACCEPTING_STATES } from '../../protocol/messages';
+import { isAccepting } from '../../protocol/upload-states';
 import type { AppEnv } from '../app-env';
 import { checkCapability } from '../auth';
 import { uploadIdSchema } from '../schemas';
@@ -112,7 +112,7 @@ async function receiveFile(c: Context<AppEnv>, fields: Map<string, string>, part
 
   const session = sessionStub(env, id);
   const manifest = unwrap(await session.manifest());
-  if (!ACCEPTING_STATES.includes(manifest.state) || manifest.size !== null || manifest.confirmedBytes > 0) {
+  if (!isAccepting(manifest.state) || manifest.size !== null || manifest.confirmedBytes > 0) {
     throw new AppError('ERR_UPLOAD_STATE', `This form was used already (the upload is ${manifest.state}); ask /s3/params for a new one.`, {
       state: manifest.state,
     });

@@ -1,12 +1,13 @@
 /** @module zod schemas for the S3-style (Uppy/Companion) API's inputs. */
 import { z } from 'zod';
+import { MAX_PARTS } from '../../domain/part-plan';
 
 /** R2 (like S3) numbers parts 1 to 10,000. */
 export const s3PartNumberSchema = z
   .string()
   .regex(/^[0-9]{1,5}$/, 'must be a whole number')
   .transform(Number)
-  .pipe(z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'));
+  .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PARTS, `must be at most ${MAX_PARTS}`));
 
 /**
  * Uppy sends the file's meta fields as they are: strings mostly, but also numbers, booleans and
@@ -40,7 +41,7 @@ export const completeMultipartSchema = z.object({
   parts: z
     .array(
       z.object({
-        PartNumber: z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)]).pipe(z.number().int().min(1).max(10_000)),
+        PartNumber: z.union([z.number(), z.string().regex(/^[0-9]{1,5}$/).transform(Number)]).pipe(z.number().int().min(1).max(MAX_PARTS)),
         ETag: z
           .string()
           .min(1)
@@ -50,7 +51,7 @@ export const completeMultipartSchema = z.object({
       }),
     )
     .min(1, 'name at least one part')
-    .max(10_000),
+    .max(MAX_PARTS),
 });
 
 /** `GET /s3/params?filename=&type=&metadata[name]=value`. */

@@ -1,9 +1,19 @@
 /**
- * @module The session's SQLite manifest: one upload row and its confirmed parts.
+ * @module The session's SQLite manifest: one upload row and its confirmed parts. SQL only: no
+ * rule and no state change of its own (the state machine decides; the session writes).
  * Synchronous `sql.exec` calls only, so each method is atomic under the input gate; callers
- * combine several in `transactionSync` where they must commit together.
+ * combine several in `transactionSync` where they must commit together. The schema is created by
+ * the first write, so reading an unknown upload stores nothing.
  */
-import type { PartInfo, UploadResult, UploadState } from '../protocol/messages';
+import type { PartInfo, UploadResult } from '../../protocol/messages';
+import type { UploadState } from '../../protocol/upload-states';
+
+/** The limits that applied when the upload was opened; the session enforces them as sizes become known. */
+export interface UploadLimits {
+  maxFileSize: number;
+  maxStoredBytes: number;
+  maxActiveUploads: number;
+}
 
 export interface UploadRow {
   id: string;
@@ -24,14 +34,17 @@ export interface UploadRow {
   updatedAt: number;
   expiresAt: number;
   assemblyAttempts: number;
-  jobQueued: boolean;
-  /** When the processing job was last queued, and how often. */
+  /** When the processing job was last queued (null: not yet), and how often. */
   jobQueuedAt: number | null;
   jobAttempts: number;
   result: UploadResult | null;
-  /** For expired uploads: the cleanup message was sent / the R2 upload was aborted. */
+  /** For uploads that ended without a file: cleanup was handed to the queue / everything is removed. */
   cleanupQueued: boolean;
   cleaned: boolean;
+  /** Null for uploads opened before limits were recorded: the deployment's settings apply. */
+  limits: UploadLimits | null;
+  /** Bytes counted against the owner's storage quota for this upload so far. */
+  reservedBytes: number;
   /** Bytes held in the staging object after the last full part (streamed protocols such as tus). */
   stagedBytes: number;
   /** A fragment to be concatenated (tus Upload-Concat: partial): assembled, never processed or served. */
@@ -62,14 +75,15 @@ CREATE TABLE IF NOT EXISTS upload (
   updated_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   assembly_attempts INTEGER NOT NULL DEFAULT 0,
-  job_queued INTEGER NOT NULL DEFAULT 0,
   result TEXT,
   cleanup_queued INTEGER NOT NULL DEFAULT 0,
   cleaned INTEGER NOT NULL DEFAULT 0,
   staged_bytes INTEGER NOT NULL DEFAULT 0,
   partial INTEGER NOT NULL DEFAULT 0,
   job_queued_at INTEGER,
-  job_attempts INTEGER NOT NULL DEFAULT 0
+  job_attempts INTEGER NOT NULL DEFAULT 0,
+  limits TEXT,
+  reserved_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS parts (
   part_number INTEGER PRIMARY KEY,
@@ -101,7 +115,6 @@ function toUploadRow(raw: Raw): UploadRow {
     updatedAt: raw.updated_at as number,
     expiresAt: raw.expires_at as number,
     assemblyAttempts: raw.assembly_attempts as number,
-    jobQueued: raw.job_queued === 1,
     jobQueuedAt: (raw.job_queued_at as number | null) ?? null,
     jobAttempts: raw.job_attempts as number,
     result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
@@ -109,31 +122,58 @@ function toUploadRow(raw: Raw): UploadRow {
     cleaned: raw.cleaned === 1,
     stagedBytes: raw.staged_bytes as number,
     partial: raw.partial === 1,
+    limits: raw.limits ? (JSON.parse(raw.limits as string) as UploadLimits) : null,
+    reservedBytes: (raw.reserved_bytes as number | null) ?? 0,
   };
 }
 
+/** Columns added after the first schema: existing tables gain them on first access. */
+const ADDED_COLUMNS: [string, string][] = [
+  ['limits', 'TEXT'],
+  ['reserved_bytes', 'INTEGER NOT NULL DEFAULT 0'],
+];
+
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueued' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial'
-> & { partial?: boolean };
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial' | 'limits'
+> & { partial?: boolean; limits: UploadLimits };
 
 export class ManifestStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+  /** Whether the tables exist: checked once per instance, never created by a read. */
+  private ready = false;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  private exists(): boolean {
+    if (this.ready) return true;
+    const found = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'upload'").toArray().length > 0;
+    if (found) this.migrate();
+    this.ready = found;
+    return found;
+  }
+
+  private migrate(): void {
+    const have = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('upload')").toArray().map((r) => r.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.sql.exec(`ALTER TABLE upload ADD COLUMN ${name} ${type}`);
   }
 
   upload(): UploadRow | null {
+    if (!this.exists()) return null;
     const rows = this.sql.exec<Raw>('SELECT * FROM upload LIMIT 1').toArray();
     return rows[0] ? toUploadRow(rows[0]) : null;
   }
 
   insert(u: NewUpload): void {
+    this.sql.exec(SCHEMA);
+    this.ready = true;
+    this.migrate();
     this.sql.exec(
       `INSERT INTO upload (id, owner, key, name, type, size, part_size, part_count, r2_upload_id, state,
-         sha256, metadata, created_at, updated_at, expires_at, partial)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?)`,
+         sha256, metadata, created_at, updated_at, expires_at, partial, limits, reserved_bytes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?)`,
       u.id, u.owner, u.key, u.name, u.type, u.size, u.partSize, u.partCount, u.r2UploadId,
       u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt, u.partial ? 1 : 0,
+      JSON.stringify(u.limits), u.reservedBytes,
     );
   }
 
@@ -152,7 +192,11 @@ export class ManifestStore {
   }
 
   setJobQueued(now = Date.now()): void {
-    this.sql.exec('UPDATE upload SET job_queued = 1, job_queued_at = ?, job_attempts = job_attempts + 1', now);
+    this.sql.exec('UPDATE upload SET job_queued_at = ?, job_attempts = job_attempts + 1', now);
+  }
+
+  setReservedBytes(bytes: number): void {
+    this.sql.exec('UPDATE upload SET reserved_bytes = ?', bytes);
   }
 
   setCleanupQueued(): void {
@@ -186,8 +230,6 @@ export class ManifestStore {
   setStagedBytes(bytes: number): void {
     this.sql.exec('UPDATE upload SET staged_bytes = ?, updated_at = ?', bytes, Date.now());
   }
-
-
 
   /** Drops everything but the upload row: what an expired upload keeps as its tombstone. */
   clearParts(): void {
@@ -224,7 +266,7 @@ export class ManifestStore {
     return { confirmedParts: row.n, confirmedBytes: row.bytes };
   }
 
-  /** Records a confirmed part (replacing an earlier copy of it), atomically. */
+  /** Records a confirmed part (replacing an earlier copy of it). */
   confirmPart(part: PartRow, now = Date.now()): void {
     this.sql.exec(
       `INSERT INTO parts (part_number, size, etag, digest, confirmed_at) VALUES (?, ?, ?, ?, ?)
@@ -232,13 +274,6 @@ export class ManifestStore {
          digest = excluded.digest, confirmed_at = excluded.confirmed_at`,
       part.partNumber, part.size, part.etag, part.digest, now,
     );
-    this.sql.exec(
-      "UPDATE upload SET updated_at = ?, state = CASE WHEN state = 'created' THEN 'uploading' ELSE state END",
-      now,
-    );
+    this.sql.exec('UPDATE upload SET updated_at = ?', now);
   }
-
-
-
-
 }

@@ -1,15 +1,21 @@
 /**
- * @module Fan-out of session events to subscribers: hibernatable WebSockets (accepted here, in
- * the Durable Object, so they survive eviction) and SSE streams (in memory; SSE cannot hibernate).
+ * @module The session's events endpoint and hub: every event (snapshot, progress, state,
+ * derivative) to every subscriber, over hibernatable WebSockets (accepted here, in the Durable
+ * Object, so they survive eviction) and SSE streams (in memory; SSE cannot hibernate).
+ * Bounded: at most MAX_SUBSCRIBERS per upload, and a socket's snapshot requests are answered at
+ * most once per SNAPSHOT_INTERVAL_MS, so a subscriber cannot turn one frame into unbounded work.
  * Progress uses a leading-edge throttle: the first change after a quiet period goes out at once,
  * later ones within the window collapse into one trailing message. State changes go out at once,
  * after any pending progress, so subscribers never see progress out of order.
  */
-import type { EventMessage, ProgressFields } from '../protocol/messages';
+import { fail, ok, type Result } from '../../domain/errors';
+import type { EventMessage, ProgressFields } from '../../protocol/messages';
 
 const encoder = new TextEncoder();
+export const MAX_SUBSCRIBERS = 32;
+export const SNAPSHOT_INTERVAL_MS = 1_000;
 
-export class ProgressHub {
+export class EventHub {
   private readonly eventStreams = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   private lastProgressAt = 0;
   private lastSentBytes = -1;
@@ -21,17 +27,38 @@ export class ProgressHub {
     private readonly intervalMs = 250,
   ) {}
 
-  /** Accepts a hibernatable WebSocket and greets it with `first` (the snapshot). */
-  acceptWebSocket(first: EventMessage): Response {
+  /** Opens a WebSocket (on `Upgrade: websocket`) or an SSE stream, greeted with `snapshot`; refused past the cap. */
+  subscribe(request: Request, snapshot: EventMessage): Result<Response> {
+    if (this.ctx.getWebSockets().length + this.eventStreams.size >= MAX_SUBSCRIBERS) {
+      return fail('ERR_TOO_MANY_SUBSCRIBERS', `At most ${MAX_SUBSCRIBERS} subscribers may follow one upload.`, { limit: MAX_SUBSCRIBERS });
+    }
+    const socket = request.headers.get('Upgrade')?.toLowerCase() === 'websocket';
+    return ok(socket ? this.acceptWebSocket(snapshot) : this.acceptEventStream(snapshot));
+  }
+
+  /**
+   * A text frame other than the auto-answered "ping" asks for a fresh snapshot: answered at most
+   * once per interval per socket (the time is kept in the socket's attachment, across hibernation).
+   */
+  snapshotRequested(ws: WebSocket, snapshot: () => EventMessage | null, now = Date.now()): void {
+    const last = (ws.deserializeAttachment() as { snapshotAt?: number } | null)?.snapshotAt ?? 0;
+    if (now - last < SNAPSHOT_INTERVAL_MS) return;
+    ws.serializeAttachment({ snapshotAt: now });
+    const message = snapshot();
+    if (message) this.sendTo(ws, message);
+  }
+
+  private acceptWebSocket(first: EventMessage): Response {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
+    // The greeting counts as the socket's first snapshot.
+    server.serializeAttachment({ snapshotAt: Date.now() });
     server.send(JSON.stringify(first));
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Opens an SSE stream greeted with `first`. */
-  acceptEventStream(first: EventMessage): Response {
+  private acceptEventStream(first: EventMessage): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     this.eventStreams.add(writer);
@@ -42,8 +69,7 @@ export class ProgressHub {
     });
   }
 
-  /** Sends one message to a single WebSocket (e.g. a snapshot on request). */
-  sendTo(ws: WebSocket, message: EventMessage): void {
+  private sendTo(ws: WebSocket, message: EventMessage): void {
     try {
       ws.send(JSON.stringify(message));
     } catch {

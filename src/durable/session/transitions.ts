@@ -1,0 +1,29 @@
+/**
+ * @module The one place an upload's state changes: the machine decides, the move is recorded (with
+ * the pipeline's result, if any) in one synchronous step, then the decision's effects run.
+ */
+import { fail, ok, type Result } from '../../domain/errors';
+import { decide, type UploadEvent } from '../../domain/upload-machine';
+import type { UploadResult } from '../../protocol/messages';
+import type { UploadState } from '../../protocol/upload-states';
+import { runEffects } from './effects';
+import type { SessionScope } from './scope';
+
+export const uploadNotFound = () => fail('ERR_UPLOAD_NOT_FOUND', 'No upload with this id.');
+
+export async function applyEvent(scope: SessionScope, event: UploadEvent, result?: UploadResult): Promise<Result<UploadState>> {
+  const upload = scope.store.upload();
+  if (!upload) return uploadNotFound();
+  const decision = decide(upload, event);
+  if (decision.kind === 'refuse') {
+    return fail(decision.code, decision.message, { state: upload.state, ...(upload.reason ? { reason: upload.reason } : {}) });
+  }
+  if (decision.kind === 'move') {
+    scope.ctx.storage.transactionSync(() => {
+      if (result) scope.store.setResult(result);
+      scope.store.setState(decision.to, decision.reason);
+    });
+  }
+  await runEffects(scope, decision.effects);
+  return ok(scope.store.upload()!.state);
+}
