@@ -22,12 +22,10 @@ const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromN
  * RPC): refused while it does. A claim this probe takes by accident is given back at once.
  */
 async function claimedElsewhere(id: string, n: number, size: number): Promise<boolean> {
-  const probe: Result<{ kind: string; claimId?: string }> = await stubOf(id).claimPart(n, size);
-  if (probe.ok) {
-    if (probe.value.claimId) await stubOf(id).releasePart(n, probe.value.claimId);
-    return false;
-  }
-  return probe.error.code === 'ERR_PART_IN_FLIGHT';
+  const probe = (await stubOf(id).claimPart(n, size)) as Result<{ kind: string; claimId?: string }>;
+  if (!probe.ok) return probe.error.code === 'ERR_PART_IN_FLIGHT';
+  if (probe.value.claimId) await stubOf(id).releasePart(n, probe.value.claimId);
+  return false;
 }
 
 /** Every message of the events socket, and how many times each state was announced. */
