@@ -42,6 +42,12 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** The S3-style (Uppy) API hands out presigned R2 part URLs too (S3_DIRECT_PARTS=true). */
+  s3DirectParts: boolean;
+  /** A clamd daemon to scan with, after the built-in scanner (CLAMD_HOST, CLAMD_PORT). */
+  clamd?: { host: string; port: number };
+  /** Cache-Control of public originals at /media/:id (ORIGINALS_CACHE_CONTROL). */
+  originalsCacheControl: string;
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -99,6 +105,9 @@ export function loadConfig(env: Env): AppConfig {
           },
         }
       : {}),
+    s3DirectParts: env.S3_DIRECT_PARTS === 'true',
+    ...(env.CLAMD_HOST && env.CLAMD_PORT ? { clamd: { host: env.CLAMD_HOST, port: integer(env.CLAMD_PORT, 3310, 'CLAMD_PORT') } } : {}),
+    originalsCacheControl: env.ORIGINALS_CACHE_CONTROL || 'public, max-age=3600',
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))

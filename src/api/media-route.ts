@@ -2,6 +2,7 @@
  * @module `GET /media/:id`: serves a ready upload from R2 with ETag, Range and conditional
  * request support. Nothing is served before the pipeline marked the upload ready.
  */
+import { loadConfig } from '../config';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AppError, unwrap } from '../domain/errors';
@@ -52,7 +53,7 @@ media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
 media.on(['GET', 'HEAD'], '/:id', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const info = unwrap(await sessionStub(c.env, id).media());
-  return serveObject(c.req.raw, info, c.env.ORIGINALS_CACHE_CONTROL || 'public, max-age=3600', new R2Store(c.env.BUCKET));
+  return serveObject(c.req.raw, info, loadConfig(c.env).originalsCacheControl, new R2Store(c.env.BUCKET));
 });
 
 /** One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), conditionals (304/412). */

@@ -1,4 +1,5 @@
 /** @module zod schemas for the native API's inputs. */
+import { normalizeEtag } from '../storage/presign';
 import { z } from 'zod';
 
 /** Upload ids are 128 random bits in hex; anything else never reaches a Durable Object. */
@@ -43,6 +44,6 @@ export const directPartSchema = z.object({
     .string()
     .min(1)
     .max(200)
-    .transform((e) => e.replace(/^"|"$/g, ''))
+    .transform(normalizeEtag)
     .pipe(z.string().regex(/^[\x21\x23-\x7e]{1,256}$/, 'not an ETag')),
 });

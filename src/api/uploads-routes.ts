@@ -9,7 +9,7 @@ import { encodeBase64Url } from '../domain/base64url';
 import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import { partBody } from '../storage/part-body';
-import { presignUploadPart } from '../storage/presign';
+import { presignUploadPart, s3Target } from '../storage/presign';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
@@ -131,8 +131,7 @@ uploads.post('/:id/parts/:n/presign', async (c) => {
   if (!direct) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server; PUT parts to the API.');
   const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
   const target = unwrap(await sessionStub(c.env, id).claimDirectPart(partNumber));
-  const endpoint = direct.endpoint === 'local' ? `${new URL(c.req.url).origin}/cdn-cgi/local/r2/s3` : direct.endpoint;
-  const url = await presignUploadPart({ ...direct, endpoint }, { key: target.key, uploadId: target.r2UploadId, partNumber, size: target.size, expiresSeconds: expiresIn });
+  const url = await presignUploadPart(s3Target(direct, new URL(c.req.url).origin), { key: target.key, uploadId: target.r2UploadId, partNumber, size: target.size, expiresSeconds: expiresIn });
   return c.json({ partNumber, method: 'PUT', url, size: target.size, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() });
 });
 

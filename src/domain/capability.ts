@@ -59,10 +59,6 @@ export class KeyRing {
     return new KeyRing(keys, signingKeyId || undefined);
   }
 
-  has(id: string): boolean {
-    return this.secrets.has(id);
-  }
-
   key(id: string): Promise<CryptoKey> | undefined {
     const secret = this.secrets.get(id);
     if (secret === undefined) return undefined;

@@ -20,8 +20,8 @@ export type Validation =
 
 /** Scanners after the built-in one, from configuration (CLAMD_HOST / CLAMD_PORT). */
 export function extraScanners(env: Env): Scanner[] {
-  if (!env.CLAMD_HOST || !env.CLAMD_PORT) return [];
-  return [new ClamdScanner({ host: env.CLAMD_HOST, port: Number(env.CLAMD_PORT) })];
+  const clamd = loadConfig(env).clamd;
+  return clamd ? [new ClamdScanner(clamd)] : [];
 }
 
 /**

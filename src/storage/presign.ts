@@ -14,6 +14,14 @@ export interface S3Target {
   secretAccessKey: string;
 }
 
+/** The S3 endpoint to sign for: `local` means wrangler dev's own S3 API on the Worker's origin. */
+export function s3Target(direct: S3Target, origin: string): S3Target {
+  return { ...direct, endpoint: direct.endpoint === 'local' ? `${origin}/cdn-cgi/local/r2/s3` : direct.endpoint };
+}
+
+/** ETags arrive quoted, unquoted or HTML-escaped (S3 XML): one form everywhere (R2's, without the surrounding quotes). */
+export const normalizeEtag = (etag: string): string => etag.replace(/&quot;|&#34;/g, '"').replace(/^"+|"+$/g, '');
+
 export async function presignUploadPart(
   target: S3Target,
   part: { key: string; uploadId: string; partNumber: number; expiresSeconds: number; size?: number | null },

@@ -3,6 +3,7 @@
  * ETags and sizes. The Workers R2 binding cannot list parts; parts that clients PUT straight to R2
  * (presigned URLs) are only known this way. Pages through uploads of any number of parts.
  */
+import { normalizeEtag } from './presign';
 import { AwsV4Signer } from 'aws4fetch';
 import type { S3Target } from './presign';
 
@@ -20,7 +21,7 @@ export function parseListParts(xml: string): { parts: ListedPart[]; nextMarker: 
   for (const [, body] of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
     const partNumber = Number(tag(body!, 'PartNumber'));
     const size = Number(tag(body!, 'Size'));
-    const etag = (tag(body!, 'ETag') ?? '').replace(/&quot;|&#34;|"/g, '');
+    const etag = normalizeEtag(tag(body!, 'ETag') ?? '');
     if (Number.isInteger(partNumber) && Number.isSafeInteger(size) && etag) parts.push({ partNumber, etag, size });
   }
   const truncated = tag(xml, 'IsTruncated') === 'true';

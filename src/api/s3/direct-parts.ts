@@ -11,7 +11,7 @@ import { loadConfig } from '../../config';
 import { AppError, unwrap } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
 import type { Env } from '../../env';
-import { presignUploadPart, type S3Target } from '../../storage/presign';
+import { presignUploadPart, s3Target, type S3Target } from '../../storage/presign';
 import { listUploadedParts, type ListedPart } from '../../storage/s3-list-parts';
 
 /** How long a presigned part URL is valid (Companion's default is 800 s). */
@@ -19,10 +19,8 @@ const PART_URL_SECONDS = 900;
 
 /** The R2 S3 target when direct mode is on for this API, else null. */
 export function directParts(env: Env, origin: string): S3Target | null {
-  if (env.S3_DIRECT_PARTS !== 'true') return null;
-  const direct = loadConfig(env).directUploads;
-  if (!direct) return null;
-  return { ...direct, endpoint: direct.endpoint === 'local' ? `${origin}/cdn-cgi/local/r2/s3` : direct.endpoint };
+  const config = loadConfig(env);
+  return config.s3DirectParts && config.directUploads ? s3Target(config.directUploads, origin) : null;
 }
 
 export async function signDirectPart(env: Env, target: S3Target, id: string, partNumber: number): Promise<{ url: string; expires: number }> {

@@ -1,4 +1,5 @@
 /** @module zod schemas for the S3-style (Uppy/Companion) API's inputs. */
+import { normalizeEtag } from '../../storage/presign';
 import { z } from 'zod';
 import { MAX_PARTS } from '../../domain/part-plan';
 
@@ -46,7 +47,7 @@ export const completeMultipartSchema = z.object({
           .string()
           .min(1)
           .max(200)
-          .transform((e) => e.replace(/^"+|"+$/g, ''))
+          .transform(normalizeEtag)
           .pipe(z.string().regex(/^[\x21\x23-\x7e]{1,200}$/, 'not an ETag')),
       }),
     )

@@ -260,5 +260,6 @@ export async function getHandler(c: TusContext): Promise<Response> {
   const id = uploadIdOf(c);
   await requireCapability(c, id);
   const info = unwrap(await sessionStub(c.env, id).media());
-  return serveObject(c.req.raw, info, c.env.ORIGINALS_CACHE_CONTROL || 'private, max-age=3600', new R2Store(c.env.BUCKET));
+  // Served to the holder of the upload's token only: never from a shared cache.
+  return serveObject(c.req.raw, info, 'private, max-age=3600', new R2Store(c.env.BUCKET));
 }

@@ -10,7 +10,7 @@ import type { Manifest, ProcessMessage } from '../../protocol/messages';
 import { isAccepting, isInPipeline, UNSTORED_STATES, type UploadState } from '../../protocol/upload-states';
 import { derivedPrefix, stagingKey } from '../../storage/object-keys';
 import { ledgerStub, sweeperStub } from '../session-stub';
-import type { UploadLimits, UploadRow } from './manifest-store';
+import type { NewUpload, UploadRow } from './manifest-store';
 import { manifestOf } from './manifest-view';
 import type { SessionScope } from './scope';
 import { uploadNotFound } from './transitions';
@@ -23,26 +23,11 @@ export const RETRY_SOON_MS = 2_000;
 /** A job that has not reported back is queued again (queues can lose work locally), at most 3 times. */
 const PROCESSING_ATTEMPTS = 3;
 
-export interface CreateSessionInput {
-  id: string;
-  owner: string;
-  key: string;
-  name: string;
-  type: string;
-  /** Null when the size is declared later (the plan then fixes only the part size). */
-  size: number | null;
-  partSize: number;
-  partCount: number | null;
+/** What an adapter knows when it opens an upload (the session adds the R2 upload and the times). */
+export type CreateSessionInput = Omit<NewUpload, 'r2UploadId' | 'createdAt' | 'sha256' | 'metadata'> & {
   sha256?: string;
   metadata?: Record<string, string>;
-  expiresAt: number;
-  /** tus Upload-Concat: partial. */
-  partial?: boolean;
-  /** The limits that apply to this upload (the deployment's, narrowed by a grant). */
-  limits: UploadLimits;
-  /** Bytes the ledger reserved at creation (the size, when known). */
-  reservedBytes: number;
-}
+};
 
 export async function createSession(scope: SessionScope, input: CreateSessionInput): Promise<Result<Manifest>> {
   if (scope.store.upload()) return fail('ERR_UPLOAD_STATE', 'An upload with this id already exists.');

@@ -96,6 +96,9 @@ CREATE TABLE IF NOT EXISTS parts (
 
 type Raw = Record<string, SqlStorageValue>;
 
+const json = <T>(value: SqlStorageValue | undefined): T | null => (value ? (JSON.parse(value as string) as T) : null);
+const orNull = <T>(value: SqlStorageValue | undefined): T | null => (value as T | null) ?? null;
+
 function toUploadRow(raw: Raw): UploadRow {
   return {
     id: raw.id as string,
@@ -103,26 +106,26 @@ function toUploadRow(raw: Raw): UploadRow {
     key: raw.key as string,
     name: raw.name as string,
     type: raw.type as string,
-    size: (raw.size as number | null) ?? null,
+    size: orNull<number>(raw.size),
     partSize: raw.part_size as number,
-    partCount: (raw.part_count as number | null) ?? null,
+    partCount: orNull<number>(raw.part_count),
     r2UploadId: raw.r2_upload_id as string,
     state: raw.state as UploadState,
-    reason: (raw.reason as string | null) ?? null,
-    sha256: (raw.sha256 as string | null) ?? null,
-    metadata: raw.metadata ? (JSON.parse(raw.metadata as string) as Record<string, string>) : null,
+    reason: orNull<string>(raw.reason),
+    sha256: orNull<string>(raw.sha256),
+    metadata: json<Record<string, string>>(raw.metadata),
     createdAt: raw.created_at as number,
     updatedAt: raw.updated_at as number,
     expiresAt: raw.expires_at as number,
     assemblyAttempts: raw.assembly_attempts as number,
-    jobQueuedAt: (raw.job_queued_at as number | null) ?? null,
+    jobQueuedAt: orNull<number>(raw.job_queued_at),
     jobAttempts: raw.job_attempts as number,
-    result: raw.result ? (JSON.parse(raw.result as string) as UploadResult) : null,
+    result: json<UploadResult>(raw.result),
     cleanupQueued: raw.cleanup_queued === 1,
     cleaned: raw.cleaned === 1,
     stagedBytes: raw.staged_bytes as number,
     partial: raw.partial === 1,
-    limits: raw.limits ? (JSON.parse(raw.limits as string) as UploadLimits) : null,
+    limits: json<UploadLimits>(raw.limits),
     reservedBytes: (raw.reserved_bytes as number | null) ?? 0,
   };
 }
@@ -242,7 +245,7 @@ export class ManifestStore {
       .toArray();
     const raw = rows[0];
     return raw
-      ? { partNumber: raw.part_number as number, size: raw.size as number, etag: raw.etag as string, digest: (raw.digest as string | null) ?? null }
+      ? { partNumber: raw.part_number as number, size: raw.size as number, etag: raw.etag as string, digest: orNull<string>(raw.digest) }
       : null;
   }
 
@@ -254,7 +257,7 @@ export class ManifestStore {
         partNumber: raw.part_number as number,
         size: raw.size as number,
         etag: raw.etag as string,
-        digest: (raw.digest as string | null) ?? null,
+        digest: orNull<string>(raw.digest),
       }));
   }
 

@@ -11,6 +11,7 @@ import { MAX_PARTS, partRange, type PartPlan } from '../../domain/part-plan';
 import { loadConfig } from '../../config';
 import type { PartReceipt } from '../../protocol/messages';
 import { isAccepting, isGone, type UploadState } from '../../protocol/upload-states';
+import { normalizeEtag } from '../../storage/presign';
 import { ledgerStub } from '../session-stub';
 import type { UploadRow } from './manifest-store';
 import { missingParts, receiptOf } from './manifest-view';
@@ -330,7 +331,7 @@ export class SessionWrites {
   async complete(): Promise<Result<{ state: UploadState }>> {
     const upload = this.store.upload();
     if (!upload) return uploadNotFound();
-    const early = this.completedAlready(upload);
+    const early = this.settledCompletion(upload);
     if (early) return early;
     if (upload.size === null) {
       return fail('ERR_SIZE_UNKNOWN', 'The size of this upload is not known yet: declare it, or complete with the list of parts.');
@@ -351,7 +352,7 @@ export class SessionWrites {
   async completeWithParts(parts: { partNumber: number; etag?: string }[]): Promise<Result<{ state: UploadState; size: number }>> {
     const upload = this.store.upload();
     if (!upload) return uploadNotFound();
-    const early = this.completedAlready(upload);
+    const early = this.settledCompletion(upload);
     if (early) return early.ok ? ok({ ...early.value, size: upload.size ?? 0 }) : early;
     const stored = new Map(this.store.parts().map((p) => [p.partNumber, p]));
     const listed = [...parts].sort((a, b) => a.partNumber - b.partNumber);
@@ -361,7 +362,7 @@ export class SessionWrites {
       const have = stored.get(part.partNumber);
       if (part.partNumber !== i + 1) return fail('ERR_PART_LIST', `Parts must be numbered 1 to ${listed.length} without gaps.`);
       if (!have) return fail('ERR_PARTS_MISSING', `Part ${part.partNumber} was never received.`, { missingParts: [part.partNumber] });
-      if (part.etag !== undefined && part.etag.replace(/"/g, '') !== have.etag) {
+      if (part.etag !== undefined && normalizeEtag(part.etag) !== have.etag) {
         return fail('ERR_PART_LIST', `Part ${part.partNumber} has another ETag than the one named.`);
       }
       sizes.push(have.size);
@@ -382,7 +383,7 @@ export class SessionWrites {
   }
 
   /** The answer to a completion once parts are no longer accepted (the machine's), or null while they are. */
-  private completedAlready(upload: UploadRow): Result<{ state: UploadState }> | null {
+  private settledCompletion(upload: UploadRow): Result<{ state: UploadState }> | null {
     const d = decide(upload, { type: 'completeRequested' });
     if (d.kind === 'refuse') return fail(d.code, d.message, { state: upload.state, ...(upload.reason ? { reason: upload.reason } : {}) });
     return d.kind === 'stay' ? ok({ state: upload.state }) : null;
