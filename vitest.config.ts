@@ -32,10 +32,18 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**', 'test/node/**'],
+          exclude: ['test/e2e/**', 'test/node/**', 'test/unit/**'],
           globalSetup: ['./test/setup/clamd.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // Pure logic (the state machine, planning, sniffing, signing): no runtime, plain Node.
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
         },
       },
       {
