@@ -427,6 +427,14 @@ describe('Vary: Origin', () => {
         if (origin === 'https://app.example.com') expect(res.headers.get('access-control-allow-origin')).toBe(origin);
       }
     }
+    // The events stream (a Durable Object's own response) gets them too, from the same origin or another.
+    for (const origin of [undefined, 'https://app.example.com']) {
+      const res = await site(`/api/uploads/${pdf.id}/events?token=${pdf.uploadToken}`, { headers: { accept: 'text/event-stream', ...(origin ? { origin } : {}) } });
+      expect(res.status, `events from ${origin ?? '(no Origin)'}: ${res.status}`).toBe(200);
+      expect(varies(res)).toBe(true);
+      if (origin) expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      await res.body?.cancel();
+    }
     // Preflights and refusals too.
     const preflight = await site('/api/config', { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } });
     expect(preflight.status).toBe(204);

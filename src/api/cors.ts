@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import { loadConfig } from '../config';
 import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
+import { editHeaders } from './edit-headers';
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = [
@@ -40,7 +41,7 @@ export function cors(): MiddlewareHandler<AppEnv> {
     // No Origin (curl, <img>) or our own origin: not a cross-origin call.
     if (!origin || origin === new URL(c.req.url).origin) {
       await next();
-      vary(c.res.headers, 'Origin');
+      editHeaders(c, (h) => vary(h, 'Origin'));
       return;
     }
     if (!loadConfig(c.env).corsOrigins.includes(origin)) {
@@ -63,7 +64,9 @@ export function cors(): MiddlewareHandler<AppEnv> {
       });
     }
     await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-    vary(c.res.headers, 'Origin');
+    editHeaders(c, (h) => {
+      for (const [name, value] of Object.entries(headers)) h.set(name, value);
+      vary(h, 'Origin');
+    });
   };
 }

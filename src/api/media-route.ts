@@ -12,6 +12,7 @@ import type { MediaInfo } from '../durable/upload-session';
 import type { Env } from '../env';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
+import { editHeaders } from './edit-headers';
 import { evaluatePreconditions, ifRangeHolds } from './http-conditions';
 import { uploadIdSchema } from './schemas';
 import { parseWith } from './validation';
@@ -33,7 +34,7 @@ function protect(headers: Headers): void {
 export function mediaHeaders(): MiddlewareHandler<AppEnv> {
   return async function mediaHeaders(c, next) {
     await next();
-    protect(c.res.headers);
+    editHeaders(c, protect);
   };
 }
 
