@@ -1,7 +1,9 @@
 /**
  * A catalogue of named bad inputs from across the API: tokens (expired, tampered, another
  * upload's, another user's, unknown key), creation (zero bytes, oversize, disallowed and spoofed
- * types, hostile names, oversize JSON), parts, completion, media and CORS. Each gets the answer it
+ * types, hostile names on every path a name enters, oversize and chunked JSON, creator JWTs without
+ * "exp" on every create path, look-alike principals), parts, completion, media (conditionals,
+ * headers, what failed uploads reveal) and CORS. Each gets the answer it
  * should; the test prints a table of every input and the answer it got, then fails on any miss.
  * (Media-pipeline inputs, such as EICAR, pixel bombs, SVG scripts and truncated images, are the
  * media pipeline's own tests; see docs/reliability.md.)
@@ -12,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { KeyRing, signCapability } from '../src/domain/capability';
 import { encodeBase64Url } from '../src/domain/base64url';
 import type { Manifest } from '../src/protocol/messages';
-import { api, createUpload, deployment, getManifest, MiB, partOf, pdfBytes, putPart, sha256Base64, waitForState, type CreatedUpload } from './helpers';
+import { ownerSegment } from '../src/storage/object-keys';
+import { api, createUpload, deployment, getManifest, MiB, partOf, pdfBytes, putPart, sha256Base64, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 
 interface Answer {
   status: number;
@@ -65,6 +68,41 @@ async function uploadAndWait(bytes: Uint8Array, type: string, name: string): Pro
   expect(res.status, await res.clone().text()).toBe(200);
   return { upload, manifest: await waitForState(upload, ['ready', 'rejected', 'failed']) };
 }
+
+const b64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+
+/** Every place a file name enters: opens an upload named `name`, answers its id and token. */
+const nameEntrances: Record<string, (name: string) => Promise<{ status: number; id: string; token: string }>> = {
+  native: async (name) => {
+    const res = await api('/api/uploads', json({ ...pdf, name }));
+    const body = (await res.json()) as CreatedUpload;
+    return { status: res.status, id: body.id, token: body.uploadToken };
+  },
+  'tus Upload-Metadata': async (name) => {
+    const res = await api('/files/', { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1000', 'Upload-Metadata': `filename ${b64(name)},filetype ${b64('application/pdf')}` } });
+    const url = new URL(res.headers.get('location') ?? 'http://x/');
+    return { status: res.status, id: url.pathname.split('/').pop()!, token: url.searchParams.get('token') ?? '' };
+  },
+  'S3 multipart (Uppy)': async (name) => {
+    const res = await api('/s3/multipart', json({ filename: name, type: 'application/pdf' }));
+    const [id, token] = ((await res.json()) as { uploadId: string }).uploadId.split('~') as [string, string];
+    return { status: res.status === 200 ? 201 : res.status, id, token };
+  },
+  'S3 form POST (/s3/params)': async (name) => {
+    const res = await api(`/s3/params?filename=${encodeURIComponent(name)}&type=application%2Fpdf`);
+    const { fields } = (await res.json()) as { fields: { key: string; token: string } };
+    return { status: res.status === 200 ? 201 : res.status, id: fields.key, token: fields.token };
+  },
+};
+
+/** Every way to create an upload with a creator JWT. */
+const createEntrances: Record<string, (jwt: string) => Promise<Response>> = {
+  native: (jwt) => api('/api/uploads', json(pdf, bearer(jwt))),
+  tus: (jwt) => api('/files/', { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', ...bearer(jwt), 'Upload-Length': '1000', 'Upload-Metadata': `filetype ${b64('application/pdf')}` } }),
+  'S3 multipart (Uppy)': (jwt) => api('/s3/multipart', json({ filename: 'a.pdf', type: 'application/pdf' }, bearer(jwt))),
+  'S3 multipart, JWT in the path': (jwt) => api(`/jwt/${jwt}/s3/multipart`, json({ filename: 'a.pdf', type: 'application/pdf' })),
+  'S3 form POST (/s3/params)': (jwt) => api('/s3/params?filename=a.pdf&type=application%2Fpdf', { headers: bearer(jwt) }),
+};
 
 describe('catalogue of bad inputs', () => {
   it('answers each named bad input as it should, and prints the table', async () => {
@@ -144,11 +182,15 @@ describe('catalogue of bad inputs', () => {
         const body = (await res.json()) as { name: string };
         return { status: res.status, note: `${body.name.length} units${body.name.includes('\uFFFD') ? `, ends in ${body.name.split('\uFFFD').length - 1}× U+FFFD` : ''}` };
       } },
-      { input: 'right-to-left override name "\\u202Egpj.exe"', expect: { status: 201, describe: '201 (display name only; key server-made)' }, run: async () => {
-        const res = await api('/api/uploads', json({ ...pdf, name: '\u202egpj.exe' }));
-        const body = (await res.json()) as { name: string; key: string; id: string };
-        return { status: res.status, note: `name kept ${body.name.includes('\u202e') ? 'with' : 'without'} U+202E; key ${body.key.replace(body.id, '<id>')}` };
-      } },
+      ...Object.entries(nameEntrances).map(([path, open]): Entry => ({
+        input: `bidi override and zero-width name "\\u202Egpj\\u200B.exe" via ${path}`,
+        expect: { status: 201, also: (a) => (a.note === 'name "gpj.exe"' ? null : `kept ${a.note}`), describe: '201, name "gpj.exe"' },
+        run: async () => {
+          const { status, id, token } = await open('\u202egpj\u200b.exe');
+          const manifest = await getManifest({ id, uploadToken: token } as CreatedUpload);
+          return { status, note: `name ${JSON.stringify(manifest.name)}` };
+        },
+      })),
 
       // ---- parts ----
       { input: 'part number 0', expect: { status: 400, code: 'ERR_VALIDATION' }, run: async () => answer(await put(0, part3)) },
@@ -189,6 +231,58 @@ describe('catalogue of bad inputs', () => {
       { input: 'zero-length suffix "bytes=-0" (unsatisfiable)', expect: { status: 416 }, run: async () => {
         const res = await mediaRange('bytes=-0');
         return answer(res, res.headers.get('content-range') ? `Content-Range ${res.headers.get('content-range')}` : undefined);
+      } },
+
+      { input: 'media with "If-None-Match: garbage"', expect: { status: 200 }, run: async () => answer(await api(`/media/${ready.upload.id}`, { headers: { 'if-none-match': 'garbage' } })) },
+      { input: 'media with a weak If-None-Match of its ETag', expect: { status: 304 }, run: async () => {
+        const etag = (await api(`/media/${ready.upload.id}`, { method: 'HEAD' })).headers.get('etag');
+        return answer(await api(`/media/${ready.upload.id}`, { headers: { 'if-none-match': `W/${etag}` } }));
+      } },
+      { input: 'range with a stale If-Range (whole file instead)', expect: { status: 200, also: (a) => (a.note === 'no Content-Range' ? null : a.note ?? 'no note') }, run: async () => {
+        const res = await api(`/media/${ready.upload.id}`, { headers: { range: 'bytes=0-9', 'if-range': '"stale"' } });
+        return answer(res, res.headers.get('content-range') ? `Content-Range ${res.headers.get('content-range')}` : 'no Content-Range');
+      } },
+      { input: 'a PDF opened from /media (attachment, strict CSP)', expect: { status: 200, also: (a) => (a.note === 'attachment; sandboxed; nosniff' ? null : a.note ?? 'no note'), describe: '200 attachment, CSP sandbox, nosniff' }, run: async () => {
+        const res = await api(`/media/${ready.upload.id}`);
+        const parts = [
+          res.headers.get('content-disposition')?.split(';')[0],
+          (res.headers.get('content-security-policy') ?? '').includes('sandbox') ? 'sandboxed' : 'no sandbox',
+          res.headers.get('x-content-type-options') ?? 'sniffable',
+        ];
+        return answer(res, parts.join('; '));
+      } },
+      { input: 'media of an upload rejected for a checksum mismatch', expect: { status: 409, code: 'ERR_NOT_READY', also: (a) => (a.note === 'no reason given' ? null : a.note ?? 'no note'), describe: '409 ERR_NOT_READY, no reason, no SHA-256' }, run: async () => {
+        const bytes = pdfBytes(3100, 608);
+        const upload = await createUpload({ name: 'sum.pdf', size: bytes.length, type: 'application/pdf', sha256: 'b'.repeat(64) });
+        expect((await putPart(upload, 1, bytes)).status).toBe(200);
+        await waitForState(upload, ['ready', 'rejected', 'failed']);
+        const res = await api(`/media/${upload.id}`);
+        const text = await res.clone().text();
+        const leaks = text.includes(await sha256Hex(bytes)) || /checksum|declared/i.test(text);
+        return answer(res, leaks ? `leaks: ${text.slice(0, 120)}` : 'no reason given');
+      } },
+      { input: 'oversize chunked JSON body (90 MB, no Content-Length)', expect: { status: 413, code: 'ERR_PAYLOAD_TOO_LARGE' }, run: async () => {
+        const filler = new Uint8Array(64 * 1024).fill(0x61);
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({ pull(c) { if (sent >= 90 * MiB) return c.close(); sent += filler.length; c.enqueue(filler); } }, { highWaterMark: 0 });
+        const res = await api('/api/uploads', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+        return answer(res, `${Math.round(sent / 1024)} KiB read`);
+      } },
+      ...Object.entries(createEntrances).map(([path, create]): Entry => ({
+        input: `create via ${path} with a JWT that has no "exp"`,
+        expect: { status: 401, code: 'ERR_TOKEN_NO_EXPIRY' },
+        run: async () => answer(await create(await sign({ sub: 'alice' }, env.AUTH_JWT_SECRET!, 'HS256'))),
+      })),
+      { input: 'create with a JWT whose "sub" is "anonymous"', expect: { status: 201, also: (a) => (a.note?.startsWith('originals/anonymous/') ? `shares the development principal: ${a.note}` : null), describe: '201, not the development principal' }, run: async () => {
+        const res = await api('/api/uploads', json(pdf, bearer(await sign({ sub: 'anonymous', exp: inSeconds(600) }, env.AUTH_JWT_SECRET!, 'HS256'))));
+        const body = (await res.clone().json()) as { key?: string; id?: string };
+        return answer(res, body.key?.replace(body.id ?? '', '<id>'));
+      } },
+      { input: 'create with a JWT whose "sub" looks like a hashed owner prefix ("h-<32 hex>")', expect: { status: 201, also: (a) => (a.note === 'own prefix' ? null : a.note ?? 'no note'), describe: '201, a prefix of its own' }, run: async () => {
+        const lookalike = await ownerSegment('victim@example.com');
+        const res = await api('/api/uploads', json(pdf, bearer(await sign({ sub: lookalike, exp: inSeconds(600) }, env.AUTH_JWT_SECRET!, 'HS256'))));
+        const body = (await res.clone().json()) as { key?: string };
+        return answer(res, body.key?.startsWith(`originals/${lookalike}/`) ? `shares ${lookalike}` : 'own prefix');
       } },
 
       // ---- content that lies about its type (validated by the processing consumer) ----

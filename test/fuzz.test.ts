@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { sign } from 'hono/jwt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config';
 import { KeyRing, signCapability } from '../src/domain/capability';
 import { parseContentDigest } from '../src/domain/content-digest';
@@ -16,9 +16,23 @@ import { ERROR_STATUS } from '../src/domain/errors';
 import type { Manifest } from '../src/protocol/messages';
 import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 
-/** One fast-check seed per run of the file, printed, so a failure can be replayed. */
-const SEED = (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0;
-const RUNS = { create: 300, routes: 500, parts: 200, direct: 150, media: 200, paths: 300, names: 25 };
+/**
+ * Settings for a long local hunt, read at run time from the Worker's env (wrangler passes the
+ * process environment in when CLOUDFLARE_INCLUDE_PROCESS_ENV=true; import.meta.env would be baked
+ * into vitest's module cache): FUZZ_SEED replays a run, FUZZ_RUNS sets every property's number of
+ * runs. CI sets neither. For example:
+ *   CLOUDFLARE_INCLUDE_PROCESS_ENV=true FUZZ_RUNS=2000 npx vitest run test/fuzz.test.ts -t "random methods"
+ */
+const hunt = env as unknown as { FUZZ_SEED?: string; FUZZ_RUNS?: string };
+/** One fast-check seed per run of the file, printed before any property runs, so a failure can be replayed. */
+const SEED = Number.isSafeInteger(Number(hunt.FUZZ_SEED)) && hunt.FUZZ_SEED ? Number(hunt.FUZZ_SEED) | 0 : (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0;
+const DEFAULT_RUNS = { create: 300, routes: 500, parts: 200, direct: 150, media: 200, paths: 300, names: 25 };
+const overrideRuns = Number(hunt.FUZZ_RUNS);
+const RUNS: typeof DEFAULT_RUNS = Number.isSafeInteger(overrideRuns) && overrideRuns > 0
+  ? (Object.fromEntries(Object.keys(DEFAULT_RUNS).map((k) => [k, overrideRuns])) as typeof DEFAULT_RUNS)
+  : DEFAULT_RUNS;
+// A long hunt takes minutes: lift the per-test timeout with it.
+if (RUNS !== DEFAULT_RUNS) vi.setConfig({ testTimeout: 60 * 60_000 });
 
 interface Probe {
   method: string;
@@ -75,6 +89,8 @@ let before: { target: Manifest; ready: Manifest };
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
+  // First thing, so the seed is on screen whatever fails later.
+  console.log(`[fuzz] seed ${SEED}; replay: CLOUDFLARE_INCLUDE_PROCESS_ENV=true FUZZ_SEED=${SEED} npx vitest run test/fuzz.test.ts`);
   targetFile = pdfBytes(10 * MiB + 10, 9001);
   target = await createUpload({ name: 'target.pdf', size: targetFile.length, type: 'application/pdf', partSize: 5 * MiB });
   expect((await putPart(target, 1, partOf(targetFile, target, 1))).status).toBe(200);
@@ -401,8 +417,9 @@ describe('fuzzing every endpoint with hostile input', () => {
     });
     await fc.assert(
       fc.asyncProperty(probe, async (p) => {
-        // (A leading "//" would make a scheme-relative URL: not a path at all.)
-        const path = (p.prefix + p.segments.map((s) => s.replace(/[?#]/g, encodeURIComponent)).join('/')).replace(/^\/{2,}/, '/');
+        // (A leading "//" would make a scheme-relative URL: not a path at all. URL parsers read "\"
+        // as "/" in http(s) URLs, so "/\x" is one too: seed 1778886293 drew exactly that.)
+        const path = (p.prefix + p.segments.map((s) => s.replace(/[?#]/g, encodeURIComponent)).join('/')).replace(/^[/\\]{2,}/, '/');
         // Routing ignores one trailing slash (`/files/` is how tus clients spell `/files`).
         const pathname = new URL(path, 'http://uploads.test').pathname.replace(/(.)\/$/, '$1');
         // Reads that normalise to the two public documents are allowed to succeed.

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
 import { configRoute } from './config-route';
 import { cors } from './cors';
-import { media } from './media-route';
+import { media, mediaHeaders } from './media-route';
 import { formUpload } from './s3/form-upload';
 import { s3 } from './s3/routes';
 import { tus } from './tus';
@@ -18,6 +18,8 @@ import { uploads } from './uploads-routes';
 export const app = new Hono<AppEnv>({ strict: false });
 
 app.use('/api/*', cors());
+// First, so even a refused origin's answer carries them (also matches '/media', where form uploads land).
+app.use('/media/*', mediaHeaders());
 app.use('/media/*', cors());
 app.use('/files', cors());
 app.use('/files/*', cors());

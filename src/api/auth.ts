@@ -21,7 +21,18 @@ export interface PrincipalOptions {
   token?: (c: Context<AppEnv>) => string | undefined;
 }
 
-/** Sets `owner` from a valid HS256 JWT (`sub`), or "anonymous" when dev mode allows it. */
+/** The principal of development mode's anonymous uploads (DEV_ALLOW_ANONYMOUS_UPLOADS). */
+export const DEV_ANONYMOUS = 'anonymous';
+
+/**
+ * The owner id of a JWT `sub`: the sub itself, except that a sub which could be mistaken for the
+ * development principal ("anonymous") or for an escaped sub (starting with "~") gets a "~" in
+ * front. Injective, and never DEV_ANONYMOUS: a token naming itself "anonymous" is a principal of
+ * its own, with its own quota and rate limits.
+ */
+export const ownerOfSub = (sub: string): string => (sub === DEV_ANONYMOUS || sub.startsWith('~') ? `~${sub}` : sub);
+
+/** Sets `owner` from a valid HS256 JWT with `sub` and `exp`, or DEV_ANONYMOUS when dev mode allows it. */
 export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHandler<AppEnv> {
   return async function requirePrincipal(c, next) {
     const config = loadConfig(c.env);
@@ -33,20 +44,25 @@ export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHand
         }
         throw new AppError('ERR_UNAUTHORIZED', 'Creating an upload needs "Authorization: Bearer <JWT>".');
       }
-      c.set('owner', 'anonymous');
+      c.set('owner', DEV_ANONYMOUS);
       return next();
     }
     if (!config.jwtSecret) throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
-    let sub: unknown;
+    let payload: { sub?: unknown; exp?: unknown };
     try {
-      ({ sub } = await verify(token, config.jwtSecret, 'HS256'));
+      payload = await verify(token, config.jwtSecret, 'HS256');
     } catch {
       throw new AppError('ERR_UNAUTHORIZED', 'The bearer token is not a valid, unexpired HS256 JWT.');
     }
+    // hono's verify checks `exp` only when present: a token without one would never expire.
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
+      throw new AppError('ERR_TOKEN_NO_EXPIRY', 'The bearer token needs an "exp" claim: tokens that allow creating uploads must expire.');
+    }
+    const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
       throw new AppError('ERR_UNAUTHORIZED', 'The bearer token needs a "sub" claim naming the owner.');
     }
-    c.set('owner', sub);
+    c.set('owner', ownerOfSub(sub));
     return next();
   };
 }

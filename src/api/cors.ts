@@ -6,10 +6,11 @@ import type { MiddlewareHandler } from 'hono';
 import { loadConfig } from '../config';
 import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
+import { editHeaders } from './edit-headers';
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = [
-  'Authorization, Content-Type, Content-Digest, Range, If-None-Match, If-Modified-Since, X-Requested-With',
+  'Authorization, Content-Type, Content-Digest, Range, If-Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, X-Requested-With',
   // tus 1.0 and the IETF resumable-upload drafts
   'Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Checksum',
   'Upload-Complete, Upload-Draft-Interop-Version, X-HTTP-Method-Override',
@@ -21,26 +22,51 @@ const EXPOSE_HEADERS = [
   'Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Draft-Interop-Version, Upload-Max-Chunk-Size',
 ].join(', ');
 
+/** Adds `token` to the response's Vary list, keeping what is there. */
+export function vary(headers: Headers, token: string): void {
+  const current = headers.get('Vary');
+  const tokens = (current ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (tokens.includes('*') || tokens.some((t) => t.toLowerCase() === token.toLowerCase())) return;
+  headers.set('Vary', [...tokens, token].join(', '));
+}
+
+/**
+ * Every answer on a CORS route says `Vary: Origin`, with an Origin or without, success or error:
+ * whether it carries Access-Control-Allow-Origin depends on the Origin, so no cache (the browser's
+ * or a shared one) may give one origin's answer to another.
+ */
 export function cors(): MiddlewareHandler<AppEnv> {
   return async function cors(c, next) {
     const origin = c.req.header('origin');
     // No Origin (curl, <img>) or our own origin: not a cross-origin call.
-    if (!origin || origin === new URL(c.req.url).origin) return next();
+    if (!origin || origin === new URL(c.req.url).origin) {
+      await next();
+      editHeaders(c, (h) => vary(h, 'Origin'));
+      return;
+    }
     if (!loadConfig(c.env).corsOrigins.includes(origin)) {
-      throw new AppError('ERR_ORIGIN_NOT_ALLOWED', `Origin ${origin} may not call this API; add it to CORS_ORIGINS.`);
+      throw new AppError('ERR_ORIGIN_NOT_ALLOWED', `Origin ${origin} may not call this API; add it to CORS_ORIGINS.`, undefined, { Vary: 'Origin' });
     }
     const headers: Record<string, string> = {
       'Access-Control-Allow-Origin': origin,
       'Access-Control-Expose-Headers': EXPOSE_HEADERS,
-      Vary: 'Origin',
     };
     if (c.req.method === 'OPTIONS') {
       return new Response(null, {
         status: 204,
-        headers: { ...headers, 'Access-Control-Allow-Methods': ALLOW_METHODS, 'Access-Control-Allow-Headers': ALLOW_HEADERS, 'Access-Control-Max-Age': '600' },
+        headers: {
+          ...headers,
+          Vary: 'Origin',
+          'Access-Control-Allow-Methods': ALLOW_METHODS,
+          'Access-Control-Allow-Headers': ALLOW_HEADERS,
+          'Access-Control-Max-Age': '600',
+        },
       });
     }
     await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    editHeaders(c, (h) => {
+      for (const [name, value] of Object.entries(headers)) h.set(name, value);
+      vary(h, 'Origin');
+    });
   };
 }

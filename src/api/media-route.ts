@@ -1,24 +1,51 @@
 /**
- * @module `GET /media/:id`: serves a ready upload from R2 with ETag, Range and conditional
- * request support. Nothing is served before the pipeline marked the upload ready.
+ * @module `GET /media/:id[/:variant]`: serves a ready upload from R2 with ETag, Range and
+ * conditional request support (RFC 9110). Nothing is served before the pipeline marked the upload
+ * ready, and nothing after it was deleted: the session is asked first, even for cached derivatives.
+ * Public answers say only whether a file is there; why an upload failed is for its owner.
  */
+import { Hono, type MiddlewareHandler } from 'hono';
 import { loadConfig } from '../config';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { AppError, unwrap } from '../domain/errors';
+import { AppError, unwrap, type ErrorBody } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { MediaInfo } from '../durable/upload-session';
+import type { Env } from '../env';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
+import { editHeaders } from './edit-headers';
+import { evaluatePreconditions, ifRangeHolds } from './http-conditions';
 import { uploadIdSchema } from './schemas';
 import { parseWith } from './validation';
 
 export const media = new Hono<AppEnv>();
 
+/**
+ * Media shares the page's origin: whatever a file holds must never run there. The same policy
+ * GitHub serves raw user content with; images and videos still display when opened directly.
+ */
+export const MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+function protect(headers: Headers): void {
+  headers.set('Content-Security-Policy', MEDIA_CSP);
+  headers.set('X-Content-Type-Options', 'nosniff');
+}
+
+/** Every `/media` answer, errors and form-upload replies included, carries the media CSP and nosniff. */
+export function mediaHeaders(): MiddlewareHandler<AppEnv> {
+  return async function mediaHeaders(c, next) {
+    await next();
+    editHeaders(c, protect);
+  };
+}
+
+/** Only images and videos are shown in the browser; anything else (PDFs …) is downloaded. */
+const displayable = (type: string): boolean => (type.startsWith('image/') && type !== 'image/svg+xml') || type.startsWith('video/');
+
 /** RFC 6266 Content-Disposition with an ASCII fallback and the UTF-8 name. */
-function disposition(name: string): string {
+function disposition(name: string, type: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  return `${displayable(type) ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 function contentRange(range: R2Range, size: number): { start: number; end: number } {
@@ -31,20 +58,55 @@ function contentRange(range: R2Range, size: number): { start: number; end: numbe
   return { start, end: Math.min(start + length, size) - 1 };
 }
 
+/**
+ * What a public (unauthenticated) media answer may say about an upload: that it is not there, or
+ * not ready, and its state. Reasons (a checksum mismatch names the file's real SHA-256, a type
+ * mismatch what the bytes are) are for the owner, through the authenticated manifest.
+ */
+function publicMediaError(error: ErrorBody): AppError {
+  const state = typeof error.details?.state === 'string' ? { state: error.details.state } : undefined;
+  switch (error.code) {
+    case 'ERR_NOT_READY':
+      return new AppError('ERR_NOT_READY', 'This file is not available (yet).', state);
+    case 'ERR_UPLOAD_GONE':
+      return new AppError('ERR_UPLOAD_GONE', 'This file was removed.', state);
+    case 'ERR_NOT_FOUND': {
+      const variants = Array.isArray(error.details?.variants) ? { variants: error.details.variants } : undefined;
+      return new AppError('ERR_NOT_FOUND', 'There is no such file.', variants);
+    }
+    default:
+      return new AppError(error.code, error.code === 'ERR_UPLOAD_NOT_FOUND' ? 'There is no such file.' : error.message);
+  }
+}
+
+/** The session's answer for a public media request, errors reduced to what the public may know. */
+export async function publicMediaInfo(env: Env, id: string, variant?: string): Promise<MediaInfo> {
+  try {
+    return unwrap(await sessionStub(env, id).media(variant));
+  } catch (error) {
+    throw error instanceof AppError ? publicMediaError(error.toBody()) : error;
+  }
+}
+
 const variantSchema = z.string().regex(/^[a-z0-9-]{1,32}$/, 'not a variant name');
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** Derivatives never change under their URL: serve them through the Cache API where it helps. */
+/**
+ * Derivatives never change under their URL, so their bytes may come from the Cache API; but the
+ * session is asked first, so a deleted upload or a variant it no longer has is never served.
+ */
 media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
-  const cache = typeof caches !== 'undefined' ? caches.default : undefined;
-  const cacheable = c.req.method === 'GET' && !c.req.header('range') && !c.req.header('if-none-match') && !c.req.header('if-modified-since');
-  if (cache && cacheable) {
-    const hit = await cache.match(c.req.raw);
-    if (hit) return hit;
-  }
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
-  const info = unwrap(await sessionStub(c.env, id).media(variant));
+  const info = await publicMediaInfo(c.env, id, variant);
+  const cache = typeof caches !== 'undefined' ? caches.default : undefined;
+  const conditional = ['range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'].some((h) => c.req.header(h) !== undefined);
+  const cacheable = c.req.method === 'GET' && !conditional;
+  if (cache && cacheable) {
+    const hit = await cache.match(c.req.raw);
+    // A fresh Response: the cached one's headers are immutable, and the middleware adds to them.
+    if (hit) return new Response(hit.body, hit);
+  }
   const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
   if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
   return response;
@@ -52,32 +114,41 @@ media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
 
 media.on(['GET', 'HEAD'], '/:id', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
-  const info = unwrap(await sessionStub(c.env, id).media());
+  const info = await publicMediaInfo(c.env, id);
   return serveObject(c.req.raw, info, loadConfig(c.env).originalsCacheControl, new R2Store(c.env.BUCKET));
 });
 
-/** One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), conditionals (304/412). */
+const unsatisfiable = (message: string, size: number) =>
+  new AppError('ERR_RANGE_NOT_SATISFIABLE', message, undefined, { 'Content-Range': `bytes */${size}` });
+
+/**
+ * One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), If-Range, and the
+ * conditionals (304/412) evaluated here per RFC 9110 rather than handed to R2, which throws on
+ * a malformed If-None-Match.
+ */
 export async function serveObject(request: Request, info: MediaInfo, cacheControl: string, store: R2Store): Promise<Response> {
-  const rangeHeader = request.headers.get('range') ?? undefined;
-  if (rangeHeader && !/^bytes=(\d+-\d*|-\d+)$/.test(rangeHeader.trim())) {
-    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'Only a single byte range ("bytes=start-end") is supported.', undefined, {
-      'Content-Range': `bytes */${info.size}`,
-    });
+  const rangeHeader = request.headers.get('range')?.trim() || undefined;
+  if (rangeHeader && !/^bytes=(\d+-\d*|-\d+)$/.test(rangeHeader)) {
+    throw unsatisfiable('Only a single byte range ("bytes=start-end") is supported.', info.size);
   }
-  const bounds = rangeHeader ? /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim()) : null;
+  const bounds = rangeHeader ? /^bytes=(\d*)-(\d*)$/.exec(rangeHeader) : null;
   const from = bounds?.[1] ? Number(bounds[1]) : null;
   const to = bounds?.[2] ? Number(bounds[2]) : null;
   // "bytes=5-1" (end before start) and "bytes=-0" (an empty suffix) select nothing.
-  if ((from !== null && to !== null && to < from) || (from === null && to === 0)) {
-    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', 'The range selects no bytes.', undefined, { 'Content-Range': `bytes */${info.size}` });
+  if ((from !== null && to !== null && to < from) || (from === null && to === 0)) throw unsatisfiable('The range selects no bytes.', info.size);
+  if (from !== null && from >= info.size) throw unsatisfiable(`The range starts past the end (${info.size} bytes).`, info.size);
+
+  // If-Range needs the current validators before the read decides between a part and the whole.
+  let useRange = rangeHeader !== undefined;
+  if (useRange && request.headers.has('if-range')) {
+    const head = await store.head(info.key);
+    if (!head) throw new AppError('ERR_NOT_FOUND', 'The stored file is missing.');
+    useRange = ifRangeHolds(request.headers.get('if-range'), { etag: head.httpEtag, lastModified: head.uploaded });
   }
-  if (from !== null && from >= info.size) {
-    throw new AppError('ERR_RANGE_NOT_SATISFIABLE', `The range starts past the end (${info.size} bytes).`, undefined, {
-      'Content-Range': `bytes */${info.size}`,
-    });
-  }
-  const object = await store.get(info.key, request.headers);
+  // Only the Range goes to R2 (as `range` and, harmlessly, `onlyIf`): no conditional headers.
+  const object = await store.get(info.key, new Headers(useRange ? { range: rangeHeader! } : {}));
   if (!object) throw new AppError('ERR_NOT_FOUND', 'The stored file is missing.');
+  const body = 'body' in object ? object.body : null;
 
   const headers = new Headers();
   object.writeHttpMetadata(headers);
@@ -86,22 +157,20 @@ export async function serveObject(request: Request, info: MediaInfo, cacheContro
   headers.set('Accept-Ranges', 'bytes');
   headers.set('Cache-Control', cacheControl);
   headers.set('Last-Modified', object.uploaded.toUTCString());
-  headers.set('Content-Disposition', disposition(info.name));
-  headers.set('X-Content-Type-Options', 'nosniff');
+  headers.set('Content-Disposition', disposition(info.name, info.type));
+  protect(headers);
 
-  if (!('body' in object)) {
-    // onlyIf failed: If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412.
-    const notModified = request.headers.has('if-none-match') || request.headers.has('if-modified-since');
-    if (notModified) return new Response(null, { status: 304, headers });
-    throw new AppError('ERR_PRECONDITION_FAILED', 'The stored file does not match the request preconditions.');
-  }
-  const body = request.method === 'HEAD' ? null : object.body;
-  if (rangeHeader && object.range) {
-    const { start: from, end } = contentRange(object.range, object.size);
-    headers.set('Content-Range', `bytes ${from}-${end}/${object.size}`);
-    headers.set('Content-Length', String(end - from + 1));
-    return new Response(body, { status: 206, headers });
+  const precondition = evaluatePreconditions(request.headers, request.method, { etag: object.httpEtag, lastModified: object.uploaded });
+  if (precondition !== 'proceed' || request.method === 'HEAD') body?.cancel().catch(() => undefined);
+  if (precondition === 'not-modified') return new Response(null, { status: 304, headers });
+  if (precondition === 'failed') throw new AppError('ERR_PRECONDITION_FAILED', 'The stored file does not match the request preconditions.');
+  const payload = request.method === 'HEAD' ? null : body;
+  if (useRange && object.range) {
+    const { start, end } = contentRange(object.range, object.size);
+    headers.set('Content-Range', `bytes ${start}-${end}/${object.size}`);
+    headers.set('Content-Length', String(end - start + 1));
+    return new Response(payload, { status: 206, headers });
   }
   headers.set('Content-Length', String(object.size));
-  return new Response(body, { status: 200, headers });
+  return new Response(payload, { status: 200, headers });
 }

@@ -33,10 +33,17 @@ export interface OpenedUpload {
   uploadToken: string;
 }
 
-/** Keeps a display name only: no path, no control characters, bounded length. */
+/**
+ * Characters that change how a name reads without being seen: bidi embeddings, overrides and
+ * isolates (U+202A–U+202E, U+2066–U+2069; "\u202Egpj.exe" shows as "exe.jpg"), marks (U+061C,
+ * U+200E, U+200F), zero-width characters (U+200B–U+200D, U+FEFF), and line/paragraph separators.
+ */
+const INVISIBLE = /[\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+
+/** Keeps a display name only: no path, no control or invisible characters, bounded length. Every protocol's name comes through here. */
 export function sanitizeName(name: string): string {
   const base = name.normalize('NFC').split(/[\\/]/).pop() ?? '';
-  const stripped = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const stripped = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').replace(INVISIBLE, '').trim();
   // At most 255 UTF-16 units, cut between code points (never half a surrogate pair).
   let clean = '';
   for (const char of stripped) {

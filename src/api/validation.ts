@@ -22,16 +22,44 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
   return parsed.data;
 }
 
+/**
+ * Reads at most `maxBytes` of a request body as UTF-8 text, refusing with 413 as soon as the
+ * declared length or the bytes read so far pass the limit: a 90 MB chunked body is never buffered.
+ */
+export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${maxBytes} bytes.`);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^[0-9]+$/.test(declared.trim()) && Number(declared) > maxBytes) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > maxBytes) {
+      reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** Reads a JSON body of at most 64 KiB (or `maxBytes`, for long part lists) and validates it. */
 export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T, maxBytes = MAX_JSON_BYTES): Promise<z.output<T>> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > maxBytes) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${maxBytes} bytes.`);
   const type = c.req.header('content-type') ?? '';
   if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
     throw new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
-  const text = await c.req.text();
-  if (text.length > maxBytes) throw new AppError('ERR_PAYLOAD_TOO_LARGE', `JSON bodies are limited to ${maxBytes} bytes.`);
+  const text = await readBoundedText(c.req.raw, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   ERR_UNAUTHORIZED: 401,
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,
+  /** A creator JWT without `exp`: it would never expire. */
+  ERR_TOKEN_NO_EXPIRY: 401,
   ERR_TOKEN_SCOPE: 403,
   ERR_ORIGIN_NOT_ALLOWED: 403,
   ERR_QUOTA_STORAGE: 403,

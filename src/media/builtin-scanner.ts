@@ -13,8 +13,12 @@ const SIG_LAST = EICAR_BYTES[SIG_LENGTH - 1]!;
 /** A match that straddles a chunk boundary has at most this many bytes in the earlier chunk. */
 const CARRY = SIG_LENGTH - 1;
 
-/** How many leading bytes the structural checks look at. */
-export const HEAD_BYTES = 1024;
+/**
+ * How many leading bytes the structural checks look at: magic bytes at offset 0, markup anywhere
+ * in this window. Browsers sniff only the first 512 bytes or so, but a file may be cut, embedded
+ * or served by other software later: 64 KiB costs one small buffer per scan.
+ */
+export const HEAD_BYTES = 64 * 1024;
 
 /**
  * Whether `hay` contains the signature. Anchored on its last byte, '*', which occurs nowhere else
@@ -92,6 +96,7 @@ const MARKUP: ReadonlyArray<readonly [string, Uint8Array]> = [
   ['Structure.Script.HTML', ascii('<script')],
   ['Structure.Script.HTML', ascii('<html')],
   ['Structure.Script.PHP', ascii('<?php')],
+  ['Structure.Script.SVG', ascii('<svg')],
 ];
 
 const lower = (byte: number): number => (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte);
@@ -110,8 +115,8 @@ function containsFolded(hay: Uint8Array, needle: Uint8Array): boolean {
 /**
  * The structural finding for an object's first bytes, or null. Only media declared types are
  * checked: an executable or a page is what an attacker hides behind an image, video or PDF.
- * Magic bytes count only at offset 0; markup anywhere in the first HEAD_BYTES, since browsers
- * that sniff content look for it there too.
+ * Magic bytes count only at offset 0; markup anywhere in the first HEAD_BYTES (64 KiB), well
+ * past where content-sniffing browsers look.
  */
 export function structuralFinding(head: Uint8Array, declaredType: string): string | null {
   if (!isMediaType(declaredType)) return null;

@@ -3,11 +3,20 @@
  * client's file name, and grouped by prefix so lifecycle rules can target them.
  */
 
-/** Owner ids become a key segment: kept when plainly safe, otherwise replaced by a hash. */
+/** The mark of a hashed owner segment. */
+const HASHED = 'h-';
+
+/**
+ * Owner ids become a key segment: kept when plainly safe, otherwise replaced by a hash ("h-" and
+ * 32 hex digits). Injective: a kept segment never starts with "h-", so an owner whose id merely
+ * looks like another owner's hash (a JWT `sub` of "h-<hex>") is hashed too and cannot share that
+ * owner's prefix, nor delete its derivatives. Keys already stored stay valid: every upload keeps
+ * its key, and derivative keys are derived from it, not from the owner.
+ */
 export async function ownerSegment(owner: string): Promise<string> {
-  if (/^[A-Za-z0-9._-]{1,64}$/.test(owner) && owner !== '.' && owner !== '..') return owner;
+  if (/^[A-Za-z0-9._-]{1,64}$/.test(owner) && owner !== '.' && owner !== '..' && !owner.startsWith(HASHED)) return owner;
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(owner));
-  return 'h-' + Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+  return HASHED + Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Prefixes the R2 lifecycle rules (lifecycle/r2-lifecycle.json) target. */
