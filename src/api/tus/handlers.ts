@@ -14,7 +14,7 @@ import { requireCapability } from '../auth';
 import { serveObject } from '../media-route';
 import { openUpload } from '../open-upload';
 import { enforceRateLimit } from '../rate-limit';
-import { uploadIdSchema } from '../schemas';
+import { metadataSchema, uploadIdSchema } from '../schemas';
 import { writeStream } from '../stream-writer';
 import { parseWith } from '../validation';
 import {
@@ -25,6 +25,7 @@ import {
   integerHeader,
   isComplete,
   MAX_CHUNK_BYTES,
+  MAX_METADATA_HEADER_CHARS,
   parseChecksum,
   parseMetadata,
   TUS_EXTENSIONS,
@@ -68,8 +69,14 @@ export function optionsHandler(c: TusContext): Response {
 export async function postHandler(c: TusContext): Promise<Response> {
   const dialect = requireDialect(c);
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
-  const metadata = parseMetadata(c.req.header('upload-metadata') ?? null);
-  if (!metadata) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
+  const header = c.req.header('upload-metadata') ?? null;
+  if (header !== null && header.length > MAX_METADATA_HEADER_CHARS) {
+    throw new AppError('ERR_VALIDATION', `Upload-Metadata is at most ${MAX_METADATA_HEADER_CHARS} characters (8 KiB of keys and values).`);
+  }
+  const parsed = parseMetadata(header);
+  if (!parsed) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
+  // The same bounds as the native API's `metadata` (METADATA_LIMITS).
+  const metadata = parseWith(metadataSchema, parsed, 'Upload-Metadata');
   const name = metadata.filename ?? metadata.name ?? 'file';
   const type = metadata.filetype ?? metadata.type ?? metadata.contentType ?? '';
   const concat = parseConcat(c.req.header('upload-concat') ?? null);
