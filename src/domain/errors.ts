@@ -14,6 +14,10 @@ export const ERROR_STATUS = {
   ERR_DIGEST_INVALID: 400,
   ERR_CHECKSUM_ALGORITHM: 400,
   ERR_DIGEST_MISMATCH: 400,
+  /** IETF resumable uploads: an append to an upload that is already complete (problem type completed-upload). */
+  ERR_UPLOAD_COMPLETED: 400,
+  /** IETF resumable uploads: length indicators disagree, or the bytes pass the length (inconsistent-upload-length). */
+  ERR_INCONSISTENT_LENGTH: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,

@@ -1,7 +1,8 @@
 /**
  * @module tus 1.0 and IETF resumable-upload wire details, pure: versions, extensions, header
- * parsing. The IETF drafts (as tus-js-client speaks them: interop versions 5 and 6) share
- * endpoints with tus and are told apart by `Upload-Draft-Interop-Version`.
+ * parsing. The IETF drafts as tus-js-client speaks them (interop versions 5 and 6) share
+ * endpoints with tus and are told apart by `Upload-Draft-Interop-Version`; the draft's current
+ * interop version has its own adapter (src/api/ietf).
  */
 import { decodeBase64 } from '../../domain/base64url';
 
