@@ -45,6 +45,18 @@ export const createUploadSchema = z.object({
   metadata: metadataSchema.optional(),
 });
 
+/** `POST /api/uploads` with `sourceUrl`: import from a URL (the Worker fetches the file; see import-source.ts for what is allowed). */
+export const importUploadSchema = z
+  .object({
+    sourceUrl: z.string().min(1).max(2048),
+    name: z.string().max(1024).refine((name) => name.trim().length > 0, 'must not be blank').optional(),
+    type: z.string().min(1).max(255).optional(),
+    sha256: createUploadSchema.shape.sha256,
+    partSize: createUploadSchema.shape.partSize,
+    metadata: metadataSchema.optional(),
+  })
+  .strict();
+
 export type CreateUploadBody = z.output<typeof createUploadSchema>;
 
 /** Seconds a presigned part URL stays valid. */
