@@ -28,8 +28,11 @@ import { writeStream } from './stream-writer';
 const HEADERS_TIMEOUT_MS = 15_000;
 /** Attempts per run: the first, and retries after a broken connection (with Range). */
 const ATTEMPTS_PER_RUN = 3;
-/** How often (in bytes) an import of unknown size asks the owner's ledger whether the quota still holds. */
-const QUOTA_CHECK_EVERY = 64 * 1024 * 1024;
+/**
+ * How often (in bytes) an import of unknown size asks the owner's ledger whether the quota still
+ * holds: one small RPC per 8 MiB, next to the R2 part upload that the same bytes cost anyway.
+ */
+const QUOTA_CHECK_EVERY = 8 * 1024 * 1024;
 
 export interface ImportRequest {
   owner: string;
@@ -118,6 +121,16 @@ export async function startImport(env: Env, ctx: Background, request: ImportRequ
   return { opened, record };
 }
 
+/** Whether `bytes` more would take the owner past the storage quota (an upload of unknown size reserved nothing). */
+async function quotaFailure(env: Env, owner: string, bytes: number, config: AppConfig): Promise<AppError | null> {
+  const usage = await ledgerStub(env, owner).usage();
+  if (usage.usedBytes + bytes <= config.quotas.maxStoredBytes) return null;
+  return new AppError('ERR_IMPORT_TOO_LARGE', `The file would exceed your storage quota of ${config.quotas.maxStoredBytes} bytes.`, {
+    limit: config.quotas.maxStoredBytes,
+    used: usage.usedBytes,
+  });
+}
+
 /**
  * Counts the bytes on their way to the writer and stops the stream (the writer then keeps what it
  * has, as for a client that went away) when the file passes its declared size, the file size limit
@@ -151,11 +164,8 @@ function byteGuard(env: Env, record: ImportRecord, config: AppConfig, startOffse
         if (record.size === null && seen >= nextQuotaCheck) {
           // An upload of unknown size reserved nothing: the quota is checked as the bytes arrive.
           nextQuotaCheck = seen + QUOTA_CHECK_EVERY;
-          const usage = await ledgerStub(env, record.owner).usage();
-          if (usage.usedBytes + seen > config.quotas.maxStoredBytes) {
-            guard.failure = new AppError('ERR_IMPORT_TOO_LARGE', `The file would exceed your storage quota of ${config.quotas.maxStoredBytes} bytes.`, {
-              limit: config.quotas.maxStoredBytes,
-            });
+          guard.failure = await quotaFailure(env, record.owner, seen, config);
+          if (guard.failure) {
             controller.error(guard.failure);
             return;
           }
@@ -224,7 +234,9 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
       if (abort.signal.aborted) throw abort.signal.reason;
       if (result.complete) return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'done' }));
       if (!result.truncated && record.size === null) {
-        // The body ended and no size was declared: what arrived is the file.
+        // The body ended and no size was declared: what arrived is the file, within the quota.
+        const overQuota = await quotaFailure(env, record.owner, result.offset, config);
+        if (overQuota) throw overQuota;
         unwrap(await session.declareSize(result.offset));
         const closed = await writeStream(env, record.uploadId, result.offset, null);
         if (closed.complete) return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'done' }));

@@ -11,7 +11,15 @@ import { useDevServer } from '../e2e/use-dev-server';
 const MiB = 1024 * 1024;
 /** Long enough for every honest import here, short enough that the trickling source hits it. */
 const IMPORT_TIMEOUT_SECONDS = 20;
-const server = useDevServer({ vars: { IMPORT_TIMEOUT_SECONDS: String(IMPORT_TIMEOUT_SECONDS) } });
+/**
+ * Small limits, so sources without a length can pass them: 40 MiB per file, 28 MiB stored per
+ * owner (the 12 MiB FILE, stored once and shared by every import of it here, plus one more at a time).
+ */
+const MAX_FILE_SIZE = 40 * MiB;
+const QUOTA = 28 * MiB;
+const server = useDevServer({
+  vars: { IMPORT_TIMEOUT_SECONDS: String(IMPORT_TIMEOUT_SECONDS), MAX_FILE_SIZE: String(MAX_FILE_SIZE), QUOTA_MAX_STORED_BYTES: String(QUOTA) },
+});
 
 const FILE = pdf(12 * MiB + 5, 701);
 const ETAG = `"${sha256(FILE).slice(0, 16)}"`;
@@ -43,6 +51,19 @@ function serveFile(req: IncomingMessage, res: ServerResponse, body: Buffer, opts
     return;
   }
   res.end(slice);
+}
+
+/** No Content-Length: the importer learns the size only when the body ends. */
+function sendChunked(res: ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'Content-Type': 'application/pdf', 'Transfer-Encoding': 'chunked' });
+  let offset = 0;
+  const next = () => {
+    if (offset >= body.length || res.destroyed) return res.end();
+    const chunk = body.subarray(offset, offset + 3 * MiB + 17);
+    offset += chunk.length;
+    res.write(chunk, next);
+  };
+  next();
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -86,18 +107,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       // The first GET breaks after 7 MiB; the source serves ranges, so the import continues there.
       return serveFile(req, res, FILE, { ranges: true, ...(drops === 1 ? { cutAt: 7 * MiB } : {}) });
     }
-    case '/chunked.pdf': {
-      res.writeHead(200, { 'Content-Type': 'application/pdf', 'Transfer-Encoding': 'chunked' });
-      let offset = 0;
-      const next = () => {
-        if (offset >= FILE.length) return res.end();
-        const chunk = FILE.subarray(offset, offset + 3 * MiB + 17);
-        offset += chunk.length;
-        res.write(chunk, next);
-      };
-      next();
-      return;
-    }
+    case '/chunked.pdf':
+      return sendChunked(res, FILE);
+    case '/chunked-over-limit.pdf':
+      return sendChunked(res, pdf(MAX_FILE_SIZE + 3 * MiB, 702));
+    case '/chunked-over-quota.pdf':
+      return sendChunked(res, pdf(QUOTA - 4 * MiB, 703));
     case '/slow.pdf': {
       // Honest headers, then a trickle that would take hours.
       res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': String(FILE.length) });
@@ -156,14 +171,16 @@ const authed = (up: Created) => ({ headers: { authorization: `Bearer ${up.upload
 
 /** Waits for the import to finish, then (when it succeeded) for the upload to be processed. */
 async function settle(up: Created): Promise<{ importState: { state: string; reason?: { code: string; message: string }; receivedBytes: number | null; resumable: boolean }; manifest: { state: string; size: number | null; reason?: string; confirmedBytes: number } }> {
+  let last = '';
   for (let i = 0; i < 600; i++) {
     const importState = (await (await fetch(`${server().url}/api/uploads/${up.id}/import`, authed(up))).json()) as Awaited<ReturnType<typeof settle>>['importState'];
     const manifest = (await (await fetch(`${server().url}/api/uploads/${up.id}`, authed(up))).json()) as Awaited<ReturnType<typeof settle>>['manifest'];
     const finished = ['ready', 'rejected', 'failed', 'aborted', 'expired'].includes(manifest.state);
     if (importState.state === 'failed' || (importState.state === 'done' && finished)) return { importState, manifest };
+    last = JSON.stringify({ importState, manifest: { state: manifest.state, size: manifest.size, confirmedBytes: manifest.confirmedBytes } });
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('the import never settled');
+  throw new Error(`the import never settled: ${last}`);
 }
 
 async function served(id: string): Promise<string> {
@@ -238,6 +255,22 @@ describe('import from a URL', () => {
     const { manifest } = await settle(up);
     expect(manifest).toMatchObject({ state: 'ready', size: FILE.length });
     expect(await served(up.id)).toBe(sha256(FILE));
+  });
+
+  it('a source without a length is held to the file size limit and the storage quota while it streams', async () => {
+    const overLimit = await created({ sourceUrl: `${origin}/chunked-over-limit.pdf` });
+    const limit = await settle(overLimit);
+    expect(limit.importState.reason?.code).toBe('ERR_IMPORT_TOO_LARGE');
+    // (The quota, checked every 8 MiB, may stop it first here: either way it is refused while streaming.)
+    expect(limit.importState.reason?.message).toMatch(/limit|quota/);
+    expect(limit.manifest.state).toBe('aborted');
+    // With FILE (12 MiB) stored, 24 MiB more is within the file limit but not within the 28 MiB quota.
+    expect((await settle(await created({ sourceUrl: `${origin}/file.pdf` }))).manifest.state).toBe('ready');
+    const overQuota = await created({ sourceUrl: `${origin}/chunked-over-quota.pdf` });
+    const quota = await settle(overQuota);
+    expect(quota.importState.reason?.code).toBe('ERR_IMPORT_TOO_LARGE');
+    expect(quota.importState.reason?.message).toMatch(/quota/);
+    expect(quota.manifest.state).toBe('aborted');
   });
 
   it(`a source slower than the time limit (${IMPORT_TIMEOUT_SECONDS} s) fails with ERR_IMPORT_TIMEOUT and the upload is removed`, async () => {
