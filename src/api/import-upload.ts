@@ -221,6 +221,8 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
       try {
         result = await writeStream(env, record.uploadId, status.offset, source.body.pipeThrough(guard.stream));
       } catch (error) {
+        // The writer stopped reading: end the pipe, so the source's connection closes now.
+        guard.stop(error);
         // The writer's own "past the end" check: the source sent more than it declared.
         if (error instanceof AppError && error.code === 'ERR_PAYLOAD_TOO_LARGE') {
           throw new AppError('ERR_IMPORT_TOO_LARGE', `The source sent more than the ${record.size} bytes it declared.`);
