@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import { loadConfig } from '../../config';
 import { AppError, unwrap, type Result } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
+import { ACCEPTING_STATES } from '../../protocol/messages';
 import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { openUpload } from '../open-upload';
@@ -177,13 +178,38 @@ export async function createHandler(c: DraftContext): Promise<Response> {
 export async function offsetHandler(c: DraftContext): Promise<Response> {
   const id = uploadIdOf(c);
   await requireCapability(c, id);
-  const status = unwrap(await sessionStub(c.env, id).streamStatus());
+  const session = sessionStub(c.env, id);
+  const status = unwrap(await session.streamStatus());
+  if (ACCEPTING_STATES.includes(status.state)) await requireNoWriteInProgress(session, status.offset);
   c.header('Upload-Offset', String(status.offset));
   c.header('Upload-Complete', sfBooleanText(status.size !== null && status.offset === status.size));
   if (status.size !== null) c.header('Upload-Length', String(status.size));
   c.header('Upload-Limit', limitsHeader(c, status.expiresAt));
   c.header('Cache-Control', 'no-store');
   return c.body(null, 204);
+}
+
+/**
+ * "the server MUST NOT send outdated information in responses when retrieving the offset … the offset
+ * sent by the server MUST be accepted in a subsequent request to append representation data". While
+ * an append is still running (the client gave up on it, the server has not noticed yet) the offset
+ * can still move, so the answer is "locked, retry shortly" — the draft's access-lock approach,
+ * without holding the request. The session offers no "is a write running" query, so the lock is
+ * probed by taking and at once releasing it; a compliant client sends no append meanwhile ("The
+ * client MUST NOT perform offset retrieval while … appending … is in progress").
+ */
+async function requireNoWriteInProgress(session: ReturnType<typeof sessionStub>, offset: number): Promise<void> {
+  const probe = (await session.beginStream(offset)) as Result<{ leaseId: string }>;
+  if (probe.ok) {
+    await session.endStream(probe.value.leaseId);
+    return;
+  }
+  if (probe.error.code === 'ERR_UPLOAD_LOCKED') {
+    throw new AppError('ERR_UPLOAD_LOCKED', 'An append to this upload is still running; ask for the offset again shortly.', undefined, { 'Retry-After': '1' });
+  }
+  // The offset moved between the two reads (an append just finished): the caller's next read is current.
+  if (probe.error.code !== 'ERR_OFFSET_MISMATCH') unwrap(probe);
+  throw new AppError('ERR_UPLOAD_LOCKED', 'The upload changed while its offset was read; ask again.', undefined, { 'Retry-After': '1' });
 }
 
 /** PATCH with application/partial-upload — Upload Append. */
