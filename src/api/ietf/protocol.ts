@@ -52,22 +52,6 @@ export function serializeLimits(limits: UploadLimits): string {
     .join(', ');
 }
 
-/** Parses an `Upload-Limit` dictionary as a receiver must: unknown keys ignored, a non-Integer value voids the field. */
-export function parseLimits(value: string | null): Partial<UploadLimits> | null {
-  if (value === null) return null;
-  const out: Record<string, number> = {};
-  for (const member of value.split(',')) {
-    const [key, raw] = member.trim().split('=');
-    if (!key) return null;
-    const known = ['max-size', 'min-size', 'max-append-size', 'min-append-size', 'max-age'].includes(key);
-    if (!known) continue; // "a member with an unknown key MUST be ignored"
-    const n = sfInteger(raw ?? null);
-    if (n === null) return null; // "a known key but a value of unexpected type MUST cause the entire … field to be ignored"
-    out[key] = n;
-  }
-  return out;
-}
-
 export const PROBLEM_TYPES = {
   mismatchingOffset: 'https://iana.org/assignments/http-problem-types#mismatching-upload-offset',
   completedUpload: 'https://iana.org/assignments/http-problem-types#completed-upload',
