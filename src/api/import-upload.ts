@@ -177,11 +177,12 @@ function byteGuard(env: Env, record: ImportRecord, config: AppConfig, startOffse
   return guard;
 }
 
+/** Body errors end as truncation inside the writer, so anything unexpected here is storage or RPC trouble. */
 const asErrorBody = (error: unknown): ErrorBody =>
-  error instanceof AppError ? error.toBody() : { code: 'ERR_IMPORT_UNREACHABLE', message: `The import stopped: ${String(error).slice(0, 200)}` };
+  error instanceof AppError ? error.toBody() : { code: 'ERR_STORAGE', message: `The import stopped: ${String(error).slice(0, 200)}` };
 
 /** Failures after which a later attempt can still succeed from the upload's offset (given Range support). */
-const RETRYABLE = new Set(['ERR_IMPORT_TRUNCATED', 'ERR_IMPORT_UNREACHABLE']);
+const RETRYABLE = new Set(['ERR_IMPORT_TRUNCATED', 'ERR_IMPORT_UNREACHABLE', 'ERR_STORAGE']);
 
 /**
  * Streams the source into the upload until it is complete, the time limit passes, or a failure
