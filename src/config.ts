@@ -40,6 +40,8 @@ export interface AppConfig {
   keyRingError?: string;
   /** Exact origins allowed for cross-origin browser calls. */
   corsOrigins: string[];
+  /** Import from a URL: the total time limit, and whether plain http to loopback is allowed (development). */
+  imports: { timeoutSeconds: number; allowHttpLoopback: boolean };
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
   /** The S3-style (Uppy) API hands out presigned R2 part URLs too (S3_DIRECT_PARTS=true). */
@@ -92,6 +94,10 @@ export function loadConfig(env: Env): AppConfig {
       maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),
     },
     allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
+    imports: {
+      timeoutSeconds: integer(env.IMPORT_TIMEOUT_SECONDS, 600, 'IMPORT_TIMEOUT_SECONDS'),
+      allowHttpLoopback: env.DEV_IMPORT_ALLOW_HTTP_LOOPBACK === 'true',
+    },
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,
     keyRingError,

@@ -57,6 +57,11 @@ export interface Env {
   UPLOAD_TOKEN_SIGNING_KEY?: string;
   /** "true" lets anyone create uploads (owner "anonymous"): local development only. */
   DEV_ALLOW_ANONYMOUS_UPLOADS?: string;
+
+  /** Import from a URL: total seconds one import may take, across its attempts (default 600). */
+  IMPORT_TIMEOUT_SECONDS?: string;
+  /** "true" lets imports read plain-http URLs on loopback (127.0.0.0/8, localhost, [::1]): local development only. */
+  DEV_IMPORT_ALLOW_HTTP_LOOPBACK?: string;
 }
 
 type WorkerEnv = Env;

@@ -19,7 +19,7 @@ const ALLOW_HEADERS = [
 const EXPOSE_HEADERS = [
   'ETag, Location, Retry-After, Content-Range, Content-Length, Accept-Ranges',
   'Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires, Upload-Concat, Upload-Defer-Length, Upload-Complete',
-  'Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Draft-Interop-Version, Upload-Max-Chunk-Size',
+  'Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Draft-Interop-Version, Upload-Max-Chunk-Size, Upload-Limit',
 ].join(', ');
 
 /** Adds `token` to the response's Vary list, keeping what is there. */

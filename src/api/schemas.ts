@@ -11,6 +11,27 @@ export const partNumberSchema = z
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be at least 1'));
 
+/**
+ * Bounds on an upload's free-form metadata, the same for every protocol (native `metadata`, tus
+ * `Upload-Metadata`): it is stored in the session's manifest and echoed in every snapshot, so it
+ * must stay small whatever the client sends.
+ */
+export const METADATA_LIMITS = { maxEntries: 32, maxKeyLength: 64, maxValueLength: 1024, maxTotalBytes: 8 * 1024 } as const;
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+/** Upload metadata within METADATA_LIMITS (the total counts the UTF-8 bytes of keys and values). */
+export const metadataSchema = z
+  .record(
+    z.string().min(1, 'keys must not be empty').max(METADATA_LIMITS.maxKeyLength, `keys are at most ${METADATA_LIMITS.maxKeyLength} characters`),
+    z.string().max(METADATA_LIMITS.maxValueLength, `values are at most ${METADATA_LIMITS.maxValueLength} characters`),
+  )
+  .refine((m) => Object.keys(m).length <= METADATA_LIMITS.maxEntries, `at most ${METADATA_LIMITS.maxEntries} entries`)
+  .refine(
+    (m) => Object.entries(m).reduce((sum, [k, v]) => sum + utf8Length(k) + utf8Length(v), 0) <= METADATA_LIMITS.maxTotalBytes,
+    `at most ${METADATA_LIMITS.maxTotalBytes} bytes of keys and values in all`,
+  );
+
 export const createUploadSchema = z.object({
   name: z.string().max(1024).refine((name) => name.trim().length > 0, 'must not be blank'),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -22,11 +43,20 @@ export const createUploadSchema = z.object({
     .optional(),
   /** Optional part size in bytes (within the advertised bounds); the server grows it if needed. */
   partSize: z.number().int().positive().optional(),
-  metadata: z
-    .record(z.string().min(1).max(64), z.string().max(1024))
-    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
-    .optional(),
+  metadata: metadataSchema.optional(),
 });
+
+/** `POST /api/uploads` with `sourceUrl`: import from a URL (the Worker fetches the file; see import-source.ts for what is allowed). */
+export const importUploadSchema = z
+  .object({
+    sourceUrl: z.string().min(1).max(2048),
+    name: z.string().max(1024).refine((name) => name.trim().length > 0, 'must not be blank').optional(),
+    type: z.string().min(1).max(255).optional(),
+    sha256: createUploadSchema.shape.sha256,
+    partSize: createUploadSchema.shape.partSize,
+    metadata: metadataSchema.optional(),
+  })
+  .strict();
 
 export type CreateUploadBody = z.output<typeof createUploadSchema>;
 

@@ -105,6 +105,9 @@ export async function writeStream(
     const end = lease.size !== null && lease.offset - lease.stagedBytes + filled === lease.size;
     if (end) {
       if (filled > 0) await commitPart(buffer.subarray(0, filled));
+      // Every part was confirmed before the length was known (a length that is a multiple of the
+      // part size, declared last): no confirmation will start assembly, so ask for it (idempotent).
+      else unwrap(await session.complete());
       await store.delete(staging);
       return { offset: lease.size!, complete: true, accepted: true, truncated };
     }

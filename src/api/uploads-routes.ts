@@ -3,6 +3,7 @@
  * stream. Parses and renders only; the session owns state, R2Store owns the bytes.
  */
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { loadConfig } from '../config';
 import { bytesEqual, parseContentDigest } from '../domain/content-digest';
 import { encodeBase64Url } from '../domain/base64url';
@@ -13,36 +14,58 @@ import { presignUploadPart, s3Target } from '../storage/presign';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
-import { openUpload } from './open-upload';
+import { importStatus, resumeImport, startImport } from './import-upload';
+import { openUpload, type OpenedUpload } from './open-upload';
 import { enforceRateLimit } from './rate-limit';
-import { createUploadSchema, directPartSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
+import { createUploadSchema, directPartSchema, importUploadSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parseWith } from './validation';
 
 export const uploads = new Hono<AppEnv>();
 
 const uploadIdOf = (c: Context<AppEnv>) => parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
 
-uploads.post('/', requirePrincipal(), async (c) => {
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
-  const body = await parseJsonBody(c, createUploadSchema);
-  const { id, key, manifest, uploadToken } = await openUpload(c.env, { ...body, owner: c.get('owner') });
+/** The create answer, for uploads sent by the client and imported from a URL alike. */
+function created(c: Context<AppEnv>, { id, key, manifest, uploadToken }: OpenedUpload) {
   const self = new URL(`/api/uploads/${id}`, c.req.url).toString();
   c.header('Location', self);
-  return c.json(
-    {
-      id,
-      key,
-      state: manifest.state,
-      name: manifest.name,
-      size: manifest.size,
-      partSize: manifest.partSize,
-      partCount: manifest.partCount,
-      expiresAt: manifest.expiresAt,
-      uploadToken,
-      urls: { self, parts: `${self}/parts/{partNumber}`, complete: `${self}/complete`, events: `${self}/events` },
-    },
-    201,
-  );
+  return {
+    id,
+    key,
+    state: manifest.state,
+    name: manifest.name,
+    size: manifest.size,
+    partSize: manifest.partSize,
+    partCount: manifest.partCount,
+    expiresAt: manifest.expiresAt,
+    uploadToken,
+    urls: { self, parts: `${self}/parts/{partNumber}`, complete: `${self}/complete`, events: `${self}/events`, import: `${self}/import` },
+  };
+}
+
+uploads.post('/', requirePrincipal(), async (c) => {
+  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  const raw = await parseJsonBody(c, z.unknown());
+  // `{ sourceUrl, name?, type? }`: the Worker fetches the file itself (src/api/import-upload.ts).
+  if (typeof raw === 'object' && raw !== null && 'sourceUrl' in raw) {
+    const body = parseWith(importUploadSchema, raw, 'request body');
+    const { opened, record } = await startImport(c.env, c.executionCtx, { ...body, owner: c.get('owner') });
+    return c.json({ ...created(c, opened), import: { state: record.state, sourceUrl: record.sourceUrl, size: record.size } }, 201);
+  }
+  const body = parseWith(createUploadSchema, raw, 'request body');
+  return c.json(created(c, await openUpload(c.env, { ...body, owner: c.get('owner') })), 201);
+});
+
+uploads.get('/:id/import', async (c) => {
+  const id = uploadIdOf(c);
+  const claims = await requireCapability(c, id);
+  c.header('Cache-Control', 'no-store');
+  return c.json(await importStatus(c.env, id, claims.sub));
+});
+
+uploads.post('/:id/import', async (c) => {
+  const id = uploadIdOf(c);
+  const claims = await requireCapability(c, id);
+  return c.json(await resumeImport(c.env, c.executionCtx, id, claims.sub), 202);
 });
 
 uploads.get('/:id', async (c) => {

@@ -14,6 +14,15 @@ export const ERROR_STATUS = {
   ERR_DIGEST_INVALID: 400,
   ERR_CHECKSUM_ALGORITHM: 400,
   ERR_DIGEST_MISMATCH: 400,
+  /** IETF resumable uploads: an append to an upload that is already complete (problem type completed-upload). */
+  ERR_UPLOAD_COMPLETED: 400,
+  /** IETF resumable uploads: length indicators disagree, or the bytes pass the length (inconsistent-upload-length). */
+  ERR_INCONSISTENT_LENGTH: 400,
+  /** Import from a URL: the URL is not one the server will fetch (scheme, host), or carries credentials. */
+  ERR_IMPORT_URL_NOT_ALLOWED: 400,
+  ERR_IMPORT_CREDENTIALS: 400,
+  /** More than 5 redirects, or a redirect to a URL that is not allowed. */
+  ERR_IMPORT_REDIRECTS: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,
@@ -36,11 +45,17 @@ export const ERROR_STATUS = {
   ERR_PRECONDITION_FAILED: 412,
   ERR_TUS_VERSION: 412,
   ERR_FILE_TOO_LARGE: 413,
+  /** The source's declared or observed size is over the file size limit or the owner's storage quota. */
+  ERR_IMPORT_TOO_LARGE: 413,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_PART_TOO_LARGE: 413,
   ERR_TYPE_NOT_ALLOWED: 415,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_RANGE_NOT_SATISFIABLE: 416,
+  /** The source answered with an error status (e.g. 404). */
+  ERR_IMPORT_SOURCE_STATUS: 422,
+  /** The source cannot continue where the import stopped (no Range support, or it changed). */
+  ERR_IMPORT_NOT_RESUMABLE: 409,
   ERR_UPLOAD_LOCKED: 423,
   ERR_RATE_LIMITED: 429,
   ERR_TOO_MANY_SUBSCRIBERS: 429,
@@ -49,6 +64,12 @@ export const ERROR_STATUS = {
   ERR_QUOTA_ACTIVE_UPLOADS: 429,
   ERR_INTERNAL: 500,
   ERR_STORAGE: 502,
+  /** The source could not be reached, or broke the connection. */
+  ERR_IMPORT_UNREACHABLE: 502,
+  /** The source sent fewer bytes than it declared (Content-Length) and could not be resumed. */
+  ERR_IMPORT_TRUNCATED: 502,
+  /** The import took longer than IMPORT_TIMEOUT_SECONDS. */
+  ERR_IMPORT_TIMEOUT: 504,
   ERR_NOT_CONFIGURED: 503,
 } as const;
 

@@ -14,7 +14,9 @@ import { requireCapability } from '../auth';
 import { serveObject } from '../media-route';
 import { openUpload } from '../open-upload';
 import { enforceRateLimit } from '../rate-limit';
-import { uploadIdSchema } from '../schemas';
+import { metadataSchema, uploadIdSchema } from '../schemas';
+import { uploadLimits } from '../ietf/limits';
+import { serializeLimits } from '../ietf/protocol';
 import { writeStream } from '../stream-writer';
 import { parseWith } from '../validation';
 import {
@@ -25,6 +27,7 @@ import {
   integerHeader,
   isComplete,
   MAX_CHUNK_BYTES,
+  MAX_METADATA_HEADER_CHARS,
   parseChecksum,
   parseMetadata,
   TUS_EXTENSIONS,
@@ -44,10 +47,20 @@ function requireDialect(c: TusContext): Dialect {
   return dialect;
 }
 
-const uploadIdOf = (c: TusContext) => parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
+export const uploadIdOf = (c: TusContext) => parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
+
+/** `Upload-Metadata`, decoded and held to the same bounds as the native API's `metadata` (METADATA_LIMITS). */
+export function metadataFromHeader(header: string | null): Record<string, string> {
+  if (header !== null && header.length > MAX_METADATA_HEADER_CHARS) {
+    throw new AppError('ERR_VALIDATION', `Upload-Metadata is at most ${MAX_METADATA_HEADER_CHARS} characters (8 KiB of keys and values).`);
+  }
+  const parsed = parseMetadata(header);
+  if (!parsed) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
+  return parseWith(metadataSchema, parsed, 'Upload-Metadata');
+}
 
 /** The upload URL carries its capability, since tus clients only keep the URL. */
-function uploadUrl(c: TusContext, id: string, token: string): string {
+export function uploadUrl(c: TusContext, id: string, token: string): string {
   const url = new URL(`/files/${id}`, c.req.url);
   url.searchParams.set('token', token);
   return url.toString();
@@ -61,6 +74,11 @@ export function optionsHandler(c: TusContext): Response {
   c.header('Tus-Max-Size', String(config.maxFileSize));
   c.header('Tus-Checksum-Algorithm', Object.keys(CHECKSUM_ALGORITHMS).join(','));
   c.header('Upload-Max-Chunk-Size', String(MAX_CHUNK_BYTES));
+  // IETF draft: "When responding to an OPTIONS request without the Upload-Complete header field, if
+  // the resource … supports the creation of a resumable upload resource, the server MUST include
+  // the Upload-Limit header field" (whichever interop version the client speaks).
+  c.header('Upload-Limit', serializeLimits(uploadLimits(config)));
+  c.header('Accept-Patch', 'application/partial-upload');
   return c.body(null, 204);
 }
 
@@ -68,8 +86,7 @@ export function optionsHandler(c: TusContext): Response {
 export async function postHandler(c: TusContext): Promise<Response> {
   const dialect = requireDialect(c);
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
-  const metadata = parseMetadata(c.req.header('upload-metadata') ?? null);
-  if (!metadata) throw new AppError('ERR_VALIDATION', 'Upload-Metadata must be comma-separated "key base64value" pairs.');
+  const metadata = metadataFromHeader(c.req.header('upload-metadata') ?? null);
   const name = metadata.filename ?? metadata.name ?? 'file';
   const type = metadata.filetype ?? metadata.type ?? metadata.contentType ?? '';
   const concat = parseConcat(c.req.header('upload-concat') ?? null);

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { requirePrincipal } from '../auth';
+import { currentDraft } from '../ietf';
 import { deleteHandler, getHandler, optionsHandler, patchHandler, postHandler } from './handlers';
 import { TUS_VERSION } from './protocol';
 
@@ -17,6 +18,8 @@ tus.use('*', async function tusResumable(c, next) {
   c.res.headers.set('Tus-Resumable', TUS_VERSION);
 });
 
+// Requests of the IETF draft's current interop version have their own adapter (src/api/ietf).
+tus.use('*', currentDraft());
 tus.options('/', optionsHandler);
 tus.post('/', requirePrincipal(), postHandler);
 tus.options('/:id', optionsHandler);

@@ -1,7 +1,8 @@
 /**
  * @module tus 1.0 and IETF resumable-upload wire details, pure: versions, extensions, header
- * parsing. The IETF drafts (as tus-js-client speaks them: interop versions 5 and 6) share
- * endpoints with tus and are told apart by `Upload-Draft-Interop-Version`.
+ * parsing. The IETF drafts as tus-js-client speaks them (interop versions 5 and 6) share
+ * endpoints with tus and are told apart by `Upload-Draft-Interop-Version`; the draft's current
+ * interop version has its own adapter (src/api/ietf).
  */
 import { decodeBase64 } from '../../domain/base64url';
 
@@ -30,11 +31,18 @@ export function dialectOf(headers: Headers): Dialect | null {
   return headers.get('tus-resumable') === TUS_VERSION ? { kind: 'tus' } : null;
 }
 
+/**
+ * The longest `Upload-Metadata` header read at all: room for the decoded limits (8 KiB of keys and
+ * values, METADATA_LIMITS) once base64 has grown them by a third. The decoded entries are then
+ * checked against the same limits as the native API's `metadata`.
+ */
+export const MAX_METADATA_HEADER_CHARS = 12 * 1024;
+
 /** `Upload-Metadata`: comma-separated `key base64value` pairs (value optional). Null when malformed. */
 export function parseMetadata(header: string | null): Record<string, string> | null {
   const out: Record<string, string> = {};
   if (header === null || header.trim() === '') return out;
-  if (header.length > 8192) return null;
+  if (header.length > MAX_METADATA_HEADER_CHARS) return null;
   for (const pair of header.split(',')) {
     const [key, value, extra] = pair.trim().split(' ');
     if (!key || extra !== undefined || !/^[\x21-\x7e]+$/.test(key) || key.includes(',') || key in out) return null;
