@@ -16,7 +16,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { AppError, unwrap, type ErrorBody } from '../domain/errors';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import { ACCEPTING_STATES } from '../protocol/messages';
+import { isAccepting } from '../protocol/upload-states';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
 import { readImportRecord, writeImportRecord, type ImportRecord } from './import-record';
@@ -205,7 +205,7 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
     for (let attempt = 0; ; attempt++) {
       if (abort.signal.aborted) throw abort.signal.reason;
       const status = unwrap(await session.streamStatus());
-      if (!ACCEPTING_STATES.includes(status.state)) {
+      if (!isAccepting(status.state)) {
         // Complete already (a resumption raced a finished run), or cancelled by the client.
         if (status.size !== null && status.offset === status.size) return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'done' }));
         throw new AppError('ERR_UPLOAD_STATE', `The upload is ${status.state}; the import stopped.`);
@@ -256,7 +256,7 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
     const resumable = record.acceptsRanges && RETRYABLE.has(reason.code);
     // A final failure releases everything the upload holds (R2 parts, quota); a resumable one keeps
     // the confirmed parts for POST …/import (the upload's expiry cleans them up otherwise).
-    if (!resumable) await session.abort().catch(() => undefined);
+    if (!resumable) await session.failUpload(`${reason.code}: ${reason.message}`).catch(() => undefined);
     await source?.body.cancel().catch(() => undefined);
     return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'failed', reason, resumable }).catch(() => record));
   } finally {
@@ -303,7 +303,7 @@ export async function resumeImport(env: Env, ctx: Background, uploadId: string, 
   if (!record.acceptsRanges) throw new AppError('ERR_IMPORT_NOT_RESUMABLE', 'The source does not serve byte ranges: the import cannot continue where it stopped.');
   if (Date.now() >= record.deadline) throw new AppError('ERR_IMPORT_TIMEOUT', 'The import ran out of time.');
   const status = unwrap(await sessionStub(env, uploadId).streamStatus());
-  if (!ACCEPTING_STATES.includes(status.state)) return importStatus(env, uploadId, owner);
+  if (!isAccepting(status.state)) return importStatus(env, uploadId, owner);
   // Open the source here, so a refusal (changed file, 404 now) is this request's answer.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new AppError('ERR_IMPORT_TIMEOUT', 'The source did not answer in time.')), HEADERS_TIMEOUT_MS);

@@ -19,7 +19,7 @@ export type UploadEvent =
   | { type: 'processed' }
   /** The bytes were refused (type, malware, size mismatch, corrupt image…). */
   | { type: 'rejected'; reason: string }
-  /** The pipeline gave up (dead letter, watchdog). */
+  /** The pipeline gave up (dead letter, watchdog), or the bytes could not be fetched (URL import). */
   | { type: 'failed'; reason: string }
   /** The client deleted the upload (any state). */
   | { type: 'cancelled' }
@@ -130,6 +130,8 @@ export function decide(upload: MachineUpload, event: UploadEvent): Decision {
     case 'failed': {
       const to = event.type;
       if (isBusy(state)) return end(to, event.reason, to === 'rejected' ? 'upload.rejected' : 'upload.failed');
+      // Bytes that cannot arrive (a URL import whose source failed) fail the upload while it takes parts.
+      if (to === 'failed' && isAccepting(state)) return end('failed', event.reason, 'upload.failed');
       if (state === 'aborted') return stay({ type: 'cleanUp' });
       return stay();
     }

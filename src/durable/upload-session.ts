@@ -146,6 +146,10 @@ export class UploadSession extends DurableObject<Env> {
   failProcessing(reason: string) {
     return this.pipeline.failProcessing(reason);
   }
+  /** The upload cannot succeed (e.g. its URL import failed for good): failed, with the reason, and cleaned up. */
+  failUpload(reason: string) {
+    return this.pipeline.failProcessing(reason);
+  }
   recordDerivative(derivative: DerivativeInfo): void {
     this.pipeline.recordDerivative(derivative);
   }

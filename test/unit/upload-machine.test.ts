@@ -19,8 +19,8 @@ function outcome(d: Decision): string {
 // Rows: states; columns in UPLOAD_EVENT_TYPES order:
 // partConfirmed, completeRequested, assembled, assemblyFailed, processingStarted, processed, rejected, failed, cancelled, deadlinePassed
 const TABLE: Record<UploadState, string[]> = {
-  created:    ['uploading',      'assembling',     '=',          '=',      '=',          '=',      '=',        '=',      'aborted', 'expired'],
-  uploading:  ['=',              'assembling',     '=',          '=',      '=',          '=',      '=',        '=',      'aborted', 'expired'],
+  created:    ['uploading',      'assembling',     '=',          '=',      '=',          '=',      '=',        'failed', 'aborted', 'expired'],
+  uploading:  ['=',              'assembling',     '=',          '=',      '=',          '=',      '=',        'failed', 'aborted', 'expired'],
   assembling: ['ERR_UPLOAD_STATE', '=',            'validating', 'failed', '=',          '=',      'rejected', 'failed', 'aborted', '='],
   validating: ['ERR_UPLOAD_STATE', '=',            '=',          '=',      'processing', 'ready',  'rejected', 'failed', 'aborted', '='],
   processing: ['ERR_UPLOAD_STATE', '=',            '=',          '=',      '=',          'ready',  'rejected', 'failed', 'aborted', '='],

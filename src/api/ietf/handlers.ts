@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { loadConfig } from '../../config';
 import { AppError, unwrap, type Result } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
-import { ACCEPTING_STATES } from '../../protocol/messages';
+import { isAccepting } from '../../protocol/upload-states';
 import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { openUpload } from '../open-upload';
@@ -180,7 +180,7 @@ export async function offsetHandler(c: DraftContext): Promise<Response> {
   await requireCapability(c, id);
   const session = sessionStub(c.env, id);
   const status = unwrap(await session.streamStatus());
-  if (ACCEPTING_STATES.includes(status.state)) await requireNoWriteInProgress(session, status.offset);
+  if (isAccepting(status.state)) requireNoWriteInProgress(status);
   c.header('Upload-Offset', String(status.offset));
   c.header('Upload-Complete', sfBooleanText(status.size !== null && status.offset === status.size));
   if (status.size !== null) c.header('Upload-Length', String(status.size));
@@ -194,22 +194,12 @@ export async function offsetHandler(c: DraftContext): Promise<Response> {
  * sent by the server MUST be accepted in a subsequent request to append representation data". While
  * an append is still running (the client gave up on it, the server has not noticed yet) the offset
  * can still move, so the answer is "locked, retry shortly" — the draft's access-lock approach,
- * without holding the request. The session offers no "is a write running" query, so the lock is
- * probed by taking and at once releasing it; a compliant client sends no append meanwhile ("The
- * client MUST NOT perform offset retrieval while … appending … is in progress").
+ * without holding the request.
  */
-async function requireNoWriteInProgress(session: ReturnType<typeof sessionStub>, offset: number): Promise<void> {
-  const probe = (await session.beginStream(offset)) as Result<{ leaseId: string }>;
-  if (probe.ok) {
-    await session.endStream(probe.value.leaseId);
-    return;
-  }
-  if (probe.error.code === 'ERR_UPLOAD_LOCKED') {
+function requireNoWriteInProgress(status: { writing: boolean }): void {
+  if (status.writing) {
     throw new AppError('ERR_UPLOAD_LOCKED', 'An append to this upload is still running; ask for the offset again shortly.', undefined, { 'Retry-After': '1' });
   }
-  // The offset moved between the two reads (an append just finished): the caller's next read is current.
-  if (probe.error.code !== 'ERR_OFFSET_MISMATCH') unwrap(probe);
-  throw new AppError('ERR_UPLOAD_LOCKED', 'The upload changed while its offset was read; ask again.', undefined, { 'Retry-After': '1' });
 }
 
 /** PATCH with application/partial-upload — Upload Append. */

@@ -31,6 +31,12 @@ export class Leases<K> {
     if (this.valid(key, id, now)) this.held.set(key, { id, expiresAt: now + this.ttlMs });
   }
 
+  /** Whether someone holds a live claim on `key`. */
+  isHeld(key: K, now = Date.now()): boolean {
+    const current = this.held.get(key);
+    return current !== undefined && current.expiresAt > now;
+  }
+
   release(key: K, id: string): void {
     if (this.held.get(key)?.id === id) this.held.delete(key);
   }

@@ -83,7 +83,7 @@ export class SessionPipeline {
     return ok(manifestOf(this.store, this.store.upload()!));
   }
 
-  /** The pipeline gave up on this upload (dead-letter queue). */
+  /** The pipeline gave up on this upload (dead-letter queue), or its bytes could not be fetched. */
   async failProcessing(reason: string): Promise<Result<{ state: UploadState }>> {
     const applied = await this.scope.apply({ type: 'failed', reason });
     return applied.ok ? ok({ state: applied.value }) : applied;

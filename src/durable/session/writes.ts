@@ -56,6 +56,8 @@ export interface StreamStatus {
   expiresAt: string;
   metadata: Record<string, string> | null;
   partial: boolean;
+  /** A streamed write is running: the offset may still move. */
+  writing: boolean;
 }
 
 const gone = (upload: UploadRow) => fail('ERR_UPLOAD_GONE', `The upload was ${upload.state}.`, { state: upload.state, reason: upload.reason });
@@ -279,7 +281,15 @@ export class SessionWrites {
     if (!upload) return uploadNotFound();
     if (isGone(upload.state)) return gone(upload);
     const offset = isAccepting(upload.state) ? this.streamState(upload).offset : (upload.size ?? 0);
-    return ok({ state: upload.state, offset, size: upload.size, expiresAt: new Date(upload.expiresAt).toISOString(), metadata: upload.metadata, partial: upload.partial });
+    return ok({
+      state: upload.state,
+      offset,
+      size: upload.size,
+      expiresAt: new Date(upload.expiresAt).toISOString(),
+      metadata: upload.metadata,
+      partial: upload.partial,
+      writing: this.scope.claims.stream.isHeld('stream'),
+    });
   }
 
   private streamState(upload: UploadRow): Omit<StreamClaim, 'claimId'> {
@@ -324,6 +334,9 @@ export class SessionWrites {
     const reserved = await this.reserve(upload, size);
     if (!reserved.ok) return reserved;
     this.store.setSize(size, upload.partSize, partCount);
+    // Every part may be in already (a length that is a multiple of the part size, declared last).
+    const totals = this.store.totals();
+    if (totals.confirmedBytes === size && totals.confirmedParts === partCount && upload.stagedBytes === 0) await this.scope.apply({ type: 'completeRequested' });
     return ok({ size, partCount });
   }
 
