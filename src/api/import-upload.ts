@@ -14,7 +14,7 @@
  */
 import { loadConfig, type AppConfig } from '../config';
 import { AppError, unwrap, type ErrorBody } from '../domain/errors';
-import { ledgerStub, sessionStub } from '../durable/session-stub';
+import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import { isAccepting } from '../protocol/upload-states';
 import { originalKey, ownerSegment } from '../storage/object-keys';
@@ -28,11 +28,6 @@ import { writeStream } from './stream-writer';
 const HEADERS_TIMEOUT_MS = 15_000;
 /** Attempts per run: the first, and retries after a broken connection (with Range). */
 const ATTEMPTS_PER_RUN = 3;
-/**
- * How often (in bytes) an import of unknown size asks the owner's ledger whether the quota still
- * holds: one small RPC per 8 MiB, next to the R2 part upload that the same bytes cost anyway.
- */
-const QUOTA_CHECK_EVERY = 8 * 1024 * 1024;
 
 export interface ImportRequest {
   owner: string;
@@ -121,25 +116,14 @@ export async function startImport(env: Env, ctx: Background, request: ImportRequ
   return { opened, record };
 }
 
-/** Whether `bytes` more would take the owner past the storage quota (an upload of unknown size reserved nothing). */
-async function quotaFailure(env: Env, owner: string, bytes: number, config: AppConfig): Promise<AppError | null> {
-  const usage = await ledgerStub(env, owner).usage();
-  if (usage.usedBytes + bytes <= config.quotas.maxStoredBytes) return null;
-  return new AppError('ERR_IMPORT_TOO_LARGE', `The file would exceed your storage quota of ${config.quotas.maxStoredBytes} bytes.`, {
-    limit: config.quotas.maxStoredBytes,
-    used: usage.usedBytes,
-  });
-}
-
 /**
  * Counts the bytes on their way to the writer and stops the stream (the writer then keeps what it
- * has, as for a client that went away) when the file passes its declared size, the file size limit
- * or the owner's storage quota. `failure` says which.
+ * has, as for a client that went away) when the file passes its declared size or the file size
+ * limit. (The owner's storage quota is the session's: it refuses each part that would pass it.)
  */
-function byteGuard(env: Env, record: ImportRecord, config: AppConfig, startOffset: number) {
+function byteGuard(record: ImportRecord, config: AppConfig, startOffset: number) {
   const limit = record.size ?? config.maxFileSize;
   let seen = startOffset;
-  let nextQuotaCheck = startOffset + QUOTA_CHECK_EVERY;
   let control: TransformStreamDefaultController<Uint8Array> | undefined;
   const guard = {
     failure: null as AppError | null,
@@ -161,15 +145,6 @@ function byteGuard(env: Env, record: ImportRecord, config: AppConfig, startOffse
           controller.error(guard.failure);
           return;
         }
-        if (record.size === null && seen >= nextQuotaCheck) {
-          // An upload of unknown size reserved nothing: the quota is checked as the bytes arrive.
-          nextQuotaCheck = seen + QUOTA_CHECK_EVERY;
-          guard.failure = await quotaFailure(env, record.owner, seen, config);
-          if (guard.failure) {
-            controller.error(guard.failure);
-            return;
-          }
-        }
         controller.enqueue(chunk);
       },
     }),
@@ -178,8 +153,13 @@ function byteGuard(env: Env, record: ImportRecord, config: AppConfig, startOffse
 }
 
 /** Body errors end as truncation inside the writer, so anything unexpected here is storage or RPC trouble. */
-const asErrorBody = (error: unknown): ErrorBody =>
-  error instanceof AppError ? error.toBody() : { code: 'ERR_STORAGE', message: `The import stopped: ${String(error).slice(0, 200)}` };
+/** Limits the session enforces while the bytes arrive: for an import, the source is too large. */
+const TOO_LARGE = new Set(['ERR_QUOTA_STORAGE', 'ERR_FILE_TOO_LARGE', 'ERR_PAYLOAD_TOO_LARGE']);
+
+const asErrorBody = (error: unknown): ErrorBody => {
+  if (!(error instanceof AppError)) return { code: 'ERR_STORAGE', message: `The import stopped: ${String(error).slice(0, 200)}` };
+  return TOO_LARGE.has(error.code) ? { code: 'ERR_IMPORT_TOO_LARGE', message: error.message, details: error.details } : error.toBody();
+};
 
 /** Failures after which a later attempt can still succeed from the upload's offset (given Range support). */
 const RETRYABLE = new Set(['ERR_IMPORT_TRUNCATED', 'ERR_IMPORT_UNREACHABLE', 'ERR_STORAGE']);
@@ -215,7 +195,7 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
         throw new AppError('ERR_IMPORT_NOT_RESUMABLE', `The source's file changed size (${record.size} → ${source.size} bytes).`);
       }
       // The first body shares the create request's fetch; its timer covered only the headers.
-      const guard = byteGuard(env, record, config, status.offset);
+      const guard = byteGuard(record, config, status.offset);
       const onAbort = () => guard.stop(abort.signal.reason);
       abort.signal.addEventListener('abort', onAbort, { once: true });
       let result;
@@ -237,9 +217,7 @@ export async function runImport(env: Env, uploadKey: string, initial: ImportReco
       if (abort.signal.aborted) throw abort.signal.reason;
       if (result.complete) return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'done' }));
       if (!result.truncated && record.size === null) {
-        // The body ended and no size was declared: what arrived is the file, within the quota.
-        const overQuota = await quotaFailure(env, record.owner, result.offset, config);
-        if (overQuota) throw overQuota;
+        // The body ended and no size was declared: what arrived is the file (the session checks the quota).
         unwrap(await session.declareSize(result.offset));
         const closed = await writeStream(env, record.uploadId, result.offset, null);
         if (closed.complete) return (record = await writeImportRecord(store, uploadKey, { ...record, state: 'done' }));

@@ -79,8 +79,9 @@ export class SessionWrites {
 
   /**
    * The upload will hold `bytes`: refused past its file-size limit, and counted against the
-   * owner's storage quota (asked again only when the reservation must grow; uploads of unknown
-   * size grow it in steps of eight parts, so not every part costs a ledger call).
+   * owner's storage quota (asked again only when the reservation must grow: for uploads of unknown
+   * size, one ledger call per part, reserving exactly what arrived so the owner's quota is never
+   * held by bytes that may not come).
    */
   private async reserve(upload: UploadRow, bytes: number): Promise<Result<void>> {
     const limits = this.scope.limitsOf(upload);
@@ -88,13 +89,9 @@ export class SessionWrites {
       return fail('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${limits.maxFileSize} bytes.`, { maxFileSize: limits.maxFileSize });
     }
     if (bytes <= upload.reservedBytes) return ok(undefined);
-    const ledger = ledgerStub(this.scope.env, upload.owner);
-    const step = upload.size === null ? Math.min(limits.maxFileSize, Math.max(bytes, upload.reservedBytes + 8 * upload.partSize)) : bytes;
-    let granted = step;
-    const first: Result<unknown> = await ledger.resize(upload.id, step, limits);
-    const reserved: Result<unknown> = first.ok || step <= bytes ? first : await ledger.resize(upload.id, (granted = bytes), limits);
+    const reserved: Result<unknown> = await ledgerStub(this.scope.env, upload.owner).resize(upload.id, bytes, limits);
     if (!reserved.ok) return reserved;
-    this.store.setReservedBytes(Math.max(this.store.upload()!.reservedBytes, granted));
+    this.store.setReservedBytes(Math.max(this.store.upload()!.reservedBytes, bytes));
     return ok(undefined);
   }
 
@@ -333,10 +330,9 @@ export class SessionWrites {
     if (partCount > MAX_PARTS) return fail('ERR_FILE_TOO_LARGE', 'The file needs more parts than R2 allows at this part size.');
     const reserved = await this.reserve(upload, size);
     if (!reserved.ok) return reserved;
+    // Every part may be in already (a length that is a multiple of the part size, declared last):
+    // the write that declared it asks for completion when it ends (the stream writer does).
     this.store.setSize(size, upload.partSize, partCount);
-    // Every part may be in already (a length that is a multiple of the part size, declared last).
-    const totals = this.store.totals();
-    if (totals.confirmedBytes === size && totals.confirmedParts === partCount && upload.stagedBytes === 0) await this.scope.apply({ type: 'completeRequested' });
     return ok({ size, partCount });
   }
 
