@@ -40,6 +40,38 @@ export interface DerivativeInfo {
   bytes: number;
 }
 
+/**
+ * What a video's container says (ISO-BMFF or Matroska), read with a few ranged reads before the
+ * upload is ready. Sizes are the display size, after rotation.
+ */
+export interface MediaInfo {
+  /** Container family as read from the file: `mp4`, `quicktime`, `webm` or `matroska`. */
+  container: 'mp4' | 'quicktime' | 'webm' | 'matroska';
+  /** Seconds; null when the container does not say (e.g. a browser recording without a duration). */
+  durationSeconds: number | null;
+  /** Display width and height in pixels, after rotation (absent without a video track). */
+  width?: number;
+  height?: number;
+  /** Degrees clockwise the decoded frames are turned for display: 0, 90, 180 or 270. */
+  rotation: number;
+  /** Average frames per second of the video track, when it can be known from the index. */
+  frameRate?: number;
+  /** RFC 6381 codec strings, video first (`avc1.64001F`, `mp4a.40.2`, `opus` …). */
+  codecs: string[];
+  /** Whole-file average in bits per second (size × 8 / duration). */
+  bitrate?: number;
+  hasVideo: boolean;
+  hasAudio: boolean;
+  /** ISO 8601, when the container records a creation time. */
+  createdAt?: string;
+  /** True when the metadata comes before the media data (playback can start before the whole file arrives). */
+  streamable: boolean;
+  /** True for fragmented MP4 (samples in `moof` boxes). */
+  fragmented?: boolean;
+  /** Things worth knowing that did not stop the upload (ignored empty tracks, unchecked fragments …). */
+  notes?: string[];
+}
+
 export interface UploadResult {
   /** Where the finished file is served. */
   url: string;
@@ -55,6 +87,10 @@ export interface UploadResult {
   derivatives?: DerivativeInfo[];
   /** Why no derivatives were made for an image (e.g. too many pixels for the engine). */
   derivativesSkipped?: string;
+  /** Video and audio container metadata. */
+  media?: MediaInfo;
+  /** Why a video's metadata was not read (e.g. an index larger than the read budget); the file is kept. */
+  mediaSkipped?: string;
   /** A tus partial upload: complete, waiting to be concatenated; never served. */
   partial?: boolean;
 }

@@ -81,6 +81,8 @@ async function runPipeline(
         ...(claim.duplicate ? { deduplicated: true } : {}),
         ...(derivatives.length > 0 ? { derivatives } : {}),
         ...(skipped ? { derivativesSkipped: skipped } : {}),
+        ...(validation.media ? { media: validation.media } : {}),
+        ...(validation.mediaSkipped ? { mediaSkipped: validation.mediaSkipped } : {}),
       },
     }),
   );
