@@ -7,6 +7,7 @@ import { AppError } from './domain/errors';
 import { MiB, type PartLimits } from './domain/part-plan';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
+import { parseVariants, type VariantSpec } from './media/variants';
 
 export const DEFAULT_ALLOWED_TYPES = [
   'image/jpeg',
@@ -40,6 +41,8 @@ export interface AppConfig {
   keyRingError?: string;
   /** Exact origins allowed for cross-origin browser calls. */
   corsOrigins: string[];
+  /** Image variants made for every image (VARIANTS; default thumb, display, w640, w1920). */
+  variants: VariantSpec[];
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
@@ -86,6 +89,7 @@ export function loadConfig(env: Env): AppConfig {
       maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),
     },
     allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
+    variants: parseVariants(env.VARIANTS),
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,
     keyRingError,
@@ -106,6 +110,14 @@ export function loadConfig(env: Env): AppConfig {
   };
   cache.set(env, config);
   return config;
+}
+
+/**
+ * Settings that must be right before the Worker serves anything: called once at start-up (src/index.ts),
+ * so a deployment with absurd VARIANTS refuses to start with the reason instead of failing per image.
+ */
+export function assertStartupConfig(env: Pick<Env, 'VARIANTS'>): void {
+  parseVariants(env.VARIANTS);
 }
 
 /** The key ring, or a clear error when the deployment has no (valid) upload-token keys. */

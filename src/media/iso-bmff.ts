@@ -5,7 +5,7 @@
  * headers give the frame count and the last chunk's offset. Pure; bounded by the reader's budget
  * and by the depth and box-count limits here.
  */
-import type { MediaInfo } from '../protocol/messages';
+import type { MediaMetadata } from '../protocol/messages';
 import type { BoundedReader } from './bounded-reader';
 import { ReadBudgetExceeded } from './bounded-reader';
 import { av1Codec, avcCodec, esdsCodec, hevcCodec, vpcCodec } from './codec-strings';
@@ -112,7 +112,7 @@ function matrixRotation(payload: Uint8Array, at: number, notes: string[]): numbe
 }
 
 /** Reads ISO-BMFF metadata. Throws ContainerError (rejected) or ReadBudgetExceeded (skipped). */
-export async function readIsoBmff(reader: BoundedReader): Promise<MediaInfo> {
+export async function readIsoBmff(reader: BoundedReader): Promise<MediaMetadata> {
   const size = reader.size;
   const notes: string[] = [];
   const top: Box[] = [];
@@ -191,7 +191,7 @@ export async function readIsoBmff(reader: BoundedReader): Promise<MediaInfo> {
   const video = playable.find((t) => t.handler === 'vide');
   const audio = playable.find((t) => t.handler === 'soun');
   for (const track of playable) if (track.codecNote) notes.push(`track ${track.id}: ${track.codecNote}`);
-  const media: MediaInfo = {
+  const media: MediaMetadata = {
     container,
     durationSeconds,
     rotation: video?.rotation ?? 0,

@@ -4,7 +4,7 @@
  * Segment's children up to the first Cluster or through the SeekHead. Clusters are never read.
  * Pure; bounded by the reader's budget and by the element-size, depth and count limits here.
  */
-import type { MediaInfo } from '../protocol/messages';
+import type { MediaMetadata } from '../protocol/messages';
 import type { BoundedReader } from './bounded-reader';
 import { aacCodec, av1Codec, avcCodec, hevcCodec, vp9Codec, vp9FrameFeatures, vp9Level } from './codec-strings';
 import { ContainerError, corrupt, truncated } from './container-error';
@@ -247,7 +247,7 @@ function codecOf(track: TrackEntry, notes: string[], vp9FromFrame?: string | nul
 const WEBM_CODECS = new Set(['V_VP8', 'V_VP9', 'V_AV1', 'A_VORBIS', 'A_OPUS']);
 
 /** Reads Matroska metadata. Throws ContainerError (rejected) or ReadBudgetExceeded (skipped). */
-export async function readMatroska(reader: BoundedReader): Promise<MediaInfo> {
+export async function readMatroska(reader: BoundedReader): Promise<MediaMetadata> {
   const size = reader.size;
   const notes: string[] = [];
   const readMaster = async (element: Element, what: string) => {
@@ -361,7 +361,7 @@ export async function readMatroska(reader: BoundedReader): Promise<MediaInfo> {
 
   const seconds = duration !== undefined && Number.isFinite(duration) && duration > 0 ? (duration * scale) / 1e9 : null;
   if (seconds === null) notes.push('the container records no duration (common for browser recordings)');
-  const media: MediaInfo = {
+  const media: MediaMetadata = {
     container: docType === 'webm' ? 'webm' : 'matroska',
     durationSeconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
     rotation: 0,

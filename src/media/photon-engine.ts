@@ -4,7 +4,7 @@
  * JS (resample), and photon encodes the lossy JPEGs. Every decode is planned against a memory budget first.
  */
 import { initPhoton, PhotonImage } from '@cf-wasm/photon';
-import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
+import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitSpec, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
 import { completenessProblem, displaySize, IMAGE_INFO_BYTES, readImageInfo, type ImageInfo } from './image-info';
 import { decodeJpegScaled, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
 import { resampleArea, type Pixels } from './resample';
@@ -175,7 +175,7 @@ export class PhotonEngine implements ImageEngine {
 
     // Smaller variants are averaged down from the largest: cheap, and the full image is long freed.
     const derivatives = specs.map((spec) => {
-      const size = fitWidth(source.width, source.height, spec.width);
+      const size = fitSpec(source.width, source.height, spec);
       const pixels = size.width === source.width ? source : resampleArea(source, size.width, size.height, 1);
       return { variant: spec.variant, ...size, type: OUTPUT_TYPE, bytes: encodeJpeg(pixels, spec.quality) };
     });

@@ -4,14 +4,14 @@
  * — metadata, a rejection with a code, or "kept, metadata skipped" with the reason. Pure.
  */
 import { canonicalType } from '../domain/sniff';
-import type { MediaInfo } from '../protocol/messages';
+import type { MediaMetadata } from '../protocol/messages';
 import { BoundedReader, DEFAULT_READ_BUDGET, ReadBudgetExceeded, type RangeSource, type ReadBudget } from './bounded-reader';
 import { ContainerError, type ContainerErrorCode } from './container-error';
 import { readIsoBmff } from './iso-bmff';
 import { readMatroska } from './matroska';
 
 export type ContainerVerdict =
-  | { ok: true; media: MediaInfo }
+  | { ok: true; media: MediaMetadata }
   | { ok: true; skipped: string }
   | { ok: false; code: ContainerErrorCode; message: string };
 
@@ -19,7 +19,7 @@ export type ContainerVerdict =
 export const VIDEO_CONTAINERS = new Set(['video/mp4', 'video/quicktime', 'video/webm']);
 
 /** Declared types each container family may be uploaded as. */
-const DECLARABLE: Record<MediaInfo['container'], string[]> = {
+const DECLARABLE: Record<MediaMetadata['container'], string[]> = {
   mp4: ['video/mp4', 'video/quicktime'],
   quicktime: ['video/mp4', 'video/quicktime'],
   webm: ['video/webm', 'video/x-matroska'],

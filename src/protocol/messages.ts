@@ -30,21 +30,35 @@ export interface PartInfo {
   size: number;
 }
 
+/** What a page paints before the image arrives. */
+export interface Placeholder {
+  /** ThumbHash (evanw.github.io/thumbhash), base64: decode with `thumbHashToDataURL`. */
+  thumbhash: string;
+  /** Dominant colour, `#rrggbb`. */
+  color: string;
+}
+
 /** One image derivative, servable at `url` (`/media/:id/:variant`). */
 export interface DerivativeInfo {
   variant: string;
   url: string;
   width: number;
   height: number;
+  /** The JPEG's type (the fallback every browser reads). */
   type: string;
+  /** The JPEG's size in bytes. */
   bytes: number;
+  /** Every format stored for this variant (JPEG first); `url` serves the best the request's `Accept` takes. */
+  formats?: string[];
+  /** On the smallest derivative: the image's placeholder, so a `derivative` event carries it. */
+  placeholder?: Placeholder;
 }
 
 /**
  * What a video's container says (ISO-BMFF or Matroska), read with a few ranged reads before the
  * upload is ready. Sizes are the display size, after rotation.
  */
-export interface MediaInfo {
+export interface MediaMetadata {
   /** Container family as read from the file: `mp4`, `quicktime`, `webm` or `matroska`. */
   container: 'mp4' | 'quicktime' | 'webm' | 'matroska';
   /** Seconds; null when the container does not say (e.g. a browser recording without a duration). */
@@ -87,8 +101,14 @@ export interface UploadResult {
   derivatives?: DerivativeInfo[];
   /** Why no derivatives were made for an image (e.g. too many pixels for the engine). */
   derivativesSkipped?: string;
+  /** `<img srcset>` of the configured srcset variants (`/media/:id/w640 640w, …`). */
+  srcset?: string;
+  /** `<img sizes>` to go with `srcset`. */
+  sizes?: string;
+  /** ThumbHash and dominant colour of the image. */
+  placeholder?: Placeholder;
   /** Video and audio container metadata. */
-  media?: MediaInfo;
+  media?: MediaMetadata;
   /** Why a video's metadata was not read (e.g. an index larger than the read budget); the file is kept. */
   mediaSkipped?: string;
   /** A tus partial upload: complete, waiting to be concatenated; never served. */

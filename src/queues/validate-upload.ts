@@ -13,11 +13,11 @@ import { BuiltinScanner } from '../media/builtin-scanner';
 import { ClamdScanner } from '../media/clamd-scanner';
 import { scanAll, type Scanner } from '../media/scanner';
 import { readVideoMetadata, VIDEO_CONTAINERS } from '../media/video-metadata';
-import type { MediaInfo, ProcessMessage } from '../protocol/messages';
+import type { MediaMetadata, ProcessMessage } from '../protocol/messages';
 import type { R2Store } from '../storage/r2-store';
 
 export type Validation =
-  | { ok: true; detectedType: string; sha256: string; scannedBy: string; media?: MediaInfo; mediaSkipped?: string }
+  | { ok: true; detectedType: string; sha256: string; scannedBy: string; media?: MediaMetadata; mediaSkipped?: string }
   | { ok: false; code: string; message: string };
 
 /** Scanners after the built-in one, from configuration (CLAMD_HOST / CLAMD_PORT). */
@@ -55,7 +55,7 @@ export async function validateUpload(message: ProcessMessage, store: R2Store, en
     return { ok: false, code: 'ERR_IMAGE_TRUNCATED', message: `The ${detected} file ends before its format says it should: it looks cut off.` };
   }
   // A video's index, read with a few ranged reads: a cut-off or mislabelled container stops here.
-  let video: { media?: MediaInfo; mediaSkipped?: string } = {};
+  let video: { media?: MediaMetadata; mediaSkipped?: string } = {};
   if (VIDEO_CONTAINERS.has(detected)) {
     const source = { readRange: (offset: number, length: number) => store.readRange(message.key, offset, length) };
     const verdict = await readVideoMetadata(source, message.size, detected, message.declaredType);

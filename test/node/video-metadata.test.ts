@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RangeSource } from '../../src/media/bounded-reader';
 import { readVideoMetadata, type ContainerVerdict } from '../../src/media/video-metadata';
-import type { MediaInfo } from '../../src/protocol/messages';
+import type { MediaMetadata } from '../../src/protocol/messages';
 import { ffprobe, makeVideos, VIDEO_RECIPES, type Probe, type VideoName } from '../setup/ffmpeg-videos';
 
 let videos: Record<VideoName, Uint8Array>;
@@ -33,7 +33,7 @@ async function read(name: VideoName, bytes = videos[name], declared = typeOf(nam
   return readVideoMetadata(countingSource(bytes).source, bytes.length, typeOf(name), declared);
 }
 
-async function media(name: VideoName): Promise<MediaInfo> {
+async function media(name: VideoName): Promise<MediaMetadata> {
   const verdict = await read(name);
   if (!verdict.ok || !('media' in verdict)) throw new Error(`${name}: ${JSON.stringify(verdict)}`);
   return verdict.media;
