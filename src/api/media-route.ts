@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { MediaInfo } from '../durable/upload-session';
+import { formatCacheKey } from '../media/negotiate-format';
+import { variantToServe } from '../media/serve-variant';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { uploadIdSchema } from './schemas';
@@ -37,15 +39,17 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
   const cache = typeof caches !== 'undefined' ? caches.default : undefined;
   const cacheable = c.req.method === 'GET' && !c.req.header('range') && !c.req.header('if-none-match') && !c.req.header('if-modified-since');
+  const cacheKey = formatCacheKey(c.req.raw); // one entry per format (WebP, AVIF, JPEG)
   if (cache && cacheable) {
-    const hit = await cache.match(c.req.raw);
+    const hit = await cache.match(cacheKey);
     if (hit) return hit;
   }
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
-  const info = unwrap(await sessionStub(c.env, id).media(variant));
+  const info = await variantToServe(c.env, id, variant, c.req.header('accept'));
   const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
-  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
+  response.headers.set('Vary', 'Accept');
+  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
   return response;
 });
 

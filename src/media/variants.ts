@@ -35,8 +35,14 @@ const variantSchema = z
     srcset: z.boolean().default(true),
   })
   .strict();
+const NAME = /^[a-z0-9-]{1,32}$/;
 const variantsSchema = z
-  .record(z.string().regex(/^[a-z0-9-]{1,32}$/, 'variant names are 1–32 of a–z, 0–9 and -'), variantSchema)
+  .record(z.string(), variantSchema)
+  .superRefine((v, ctx) => {
+    for (const name of Object.keys(v)) {
+      if (!NAME.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}": variant names are 1–32 of a–z, 0–9 and -` });
+    }
+  })
   .refine((v) => Object.keys(v).length >= 1, 'at least one variant')
   .refine((v) => Object.keys(v).length <= MAX_VARIANTS, `at most ${MAX_VARIANTS} variants`);
 

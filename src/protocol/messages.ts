@@ -38,6 +38,12 @@ export interface Placeholder {
   color: string;
 }
 
+/** One encoding of a derivative. */
+export interface DerivativeFormat {
+  type: string;
+  bytes: number;
+}
+
 /** One image derivative, servable at `url` (`/media/:id/:variant`). */
 export interface DerivativeInfo {
   variant: string;
@@ -49,7 +55,7 @@ export interface DerivativeInfo {
   /** The JPEG's size in bytes. */
   bytes: number;
   /** Every format stored for this variant (JPEG first); `url` serves the best the request's `Accept` takes. */
-  formats?: string[];
+  formats?: DerivativeFormat[];
   /** On the smallest derivative: the image's placeholder, so a `derivative` event carries it. */
   placeholder?: Placeholder;
 }

@@ -12,7 +12,7 @@ import { displaySize, IMAGE_INFO_BYTES, readImageInfo } from '../media/image-inf
 import { PhotonEngine, photonPixelCeiling } from '../media/photon-engine';
 import { placeholderOf } from '../media/placeholder';
 import type { VariantSpec } from '../media/variants';
-import type { DerivativeInfo, Placeholder } from '../protocol/messages';
+import type { DerivativeFormat, DerivativeInfo, Placeholder } from '../protocol/messages';
 import { derivativeKey } from '../storage/object-keys';
 import type { R2Store } from '../storage/r2-store';
 
@@ -140,13 +140,13 @@ async function storeDerivatives(
   const derivatives: DerivativeInfo[] = [];
   for (const d of made) {
     const spec = job.variants.find((v) => v.variant === d.variant);
-    const formats: string[] = [d.type];
+    const formats: DerivativeFormat[] = [{ type: d.type, bytes: d.bytes.length }];
     for (const format of spec?.formats ?? []) {
       if (format === d.type || !job.images) continue;
       try {
         const bytes = await encodeWithImagesBinding(job.images, originalSource(job), spec!, format);
         await job.store.put(derivativeKey(job.originalKey, job.sha256, d.variant, format), bytes, format, IMMUTABLE);
-        formats.push(format);
+        formats.push({ type: format, bytes: bytes.length });
       } catch (error) {
         // A format the binding cannot make for this image: JPEG (and any other) still serve.
         console.warn(`derivative ${d.variant} as ${format}: ${String(error).slice(0, 200)}`);
@@ -156,7 +156,7 @@ async function storeDerivatives(
     await job.store.put(derivativeKey(job.originalKey, job.sha256, d.variant), d.bytes, d.type, IMMUTABLE, {
       width: String(d.width),
       height: String(d.height),
-      formats: formats.join(','),
+      formats: formats.map((f) => `${f.type}:${f.bytes}`).join(','),
       ...(carries ? { thumbhash: carries.thumbhash, color: carries.color } : {}),
     });
     const derivative: DerivativeInfo = {
@@ -195,9 +195,17 @@ async function existingDerivatives(job: DerivativeJob, specs: VariantSpec[]): Pr
       height,
       type,
       bytes: object.size,
-      formats: meta.formats ? meta.formats.split(',') : [type],
+      formats: meta.formats ? parseFormats(meta.formats) : [{ type, bytes: object.size }],
       ...(meta.thumbhash && meta.color ? { placeholder: { thumbhash: meta.thumbhash, color: meta.color } } : {}),
     });
   }
   return found;
+}
+
+/** `image/jpeg:1234,image/webp:987` (the JPEG's metadata) → formats. */
+function parseFormats(text: string): DerivativeFormat[] {
+  return text.split(',').flatMap((entry) => {
+    const [type, bytes] = entry.split(':');
+    return type && Number(bytes) > 0 ? [{ type, bytes: Number(bytes) }] : [];
+  });
 }

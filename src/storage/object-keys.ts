@@ -38,3 +38,7 @@ export const DERIVATIVE_EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jp
 
 export const derivativeKey = (originalKeyOfOwner: string, sha256: string, variant: string, type = 'image/jpeg'): string =>
   `${derivedPrefix(originalKeyOfOwner, sha256)}${variant}.${DERIVATIVE_EXTENSIONS[type] ?? 'jpg'}`;
+
+/** The key of the same derivative in another format (the session knows the JPEG's key). */
+export const derivativeKeyAs = (jpegKey: string, type: string): string =>
+  jpegKey.replace(/\.[a-z]+$/, `.${DERIVATIVE_EXTENSIONS[type] ?? 'jpg'}`);
