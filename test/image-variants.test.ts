@@ -80,7 +80,7 @@ describe('image variants, formats and placeholders', () => {
 
   it('a variant configured after the upload was processed is made on its first request and kept', async () => {
     const { id, manifest } = await pipeline('flag.png', 'image/png', await redWithBlueBand());
-    const variants = JSON.stringify({ thumb: { width: 320, quality: 75 }, square: { width: 200, height: 200, quality: 70 } });
+    const variants = JSON.stringify({ thumb: { width: 320, quality: 75 }, square: { width: 200, height: 200, quality: 70, formats: ['image/avif'] } });
     const later = deployment({ VARIANTS: variants });
     const first = await later(`/media/${id}/square`, { headers: { accept: 'image/jpeg' } });
     expect(first.status).toBe(200);
@@ -93,6 +93,11 @@ describe('image variants, formats and placeholders', () => {
     expect(stored?.size).toBe(jpeg.length);
     const again = await later(`/media/${id}/square`, { headers: { accept: 'image/jpeg' } });
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(jpeg);
+    // Its AVIF (this variant asks for it) is made too, through the Images binding.
+    const avif = await later(`/media/${id}/square`, { headers: { accept: 'image/avif,image/webp,*/*' } });
+    expect(avif.headers.get('content-type')).toBe('image/avif');
+    const avifBytes = new Uint8Array(await avif.arrayBuffer());
+    expect(String.fromCharCode(...avifBytes.subarray(4, 12))).toBe('ftypavif');
     // Names the configuration does not have stay 404.
     expect((await later(`/media/${id}/huge`)).status).toBe(404);
   });
