@@ -101,11 +101,12 @@ function scaledTable(base: readonly number[], quality: number): Uint8Array {
 
 const AAN_SCALE = [1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.5411961, 0.275899379];
 
-/** Reciprocal divisors for the AAN DCT's scaled output, natural order. */
+/** Reciprocal divisors for the AAN DCT's scaled output, in zigzag order (the order coefficients are stored). */
 function divisors(table: Uint8Array): Float32Array {
   const out = new Float32Array(64);
-  for (let row = 0; row < 8; row++) {
-    for (let col = 0; col < 8; col++) out[row * 8 + col] = 1 / (table[row * 8 + col]! * AAN_SCALE[row]! * AAN_SCALE[col]! * 8);
+  for (let i = 0; i < 64; i++) {
+    const n = ZIGZAG[i]!;
+    out[i] = 1 / (table[n]! * AAN_SCALE[n >> 3]! * AAN_SCALE[n & 7]! * 8);
   }
   return out;
 }
@@ -278,7 +279,10 @@ function quantisedBlocks(image: RgbaImage, lumaDiv: Float32Array, chromaDiv: Flo
   let at = 0;
   const emit = (div: Float32Array, component: number) => {
     fdct(block);
-    for (let i = 0; i < 64; i++) out[at + i] = Math.round(block[ZIGZAG[i]!]! * div[ZIGZAG[i]!]!);
+    for (let i = 0; i < 64; i++) {
+      const v = block[ZIGZAG[i]!]! * div[i]!;
+      out[at + i] = v < 0 ? -((0.5 - v) | 0) : (v + 0.5) | 0; // round half away from zero, as libjpeg
+    }
     const dc = out[at]!;
     out[at] = dc - previous[component]!;
     previous[component] = dc;
@@ -288,11 +292,12 @@ function quantisedBlocks(image: RgbaImage, lumaDiv: Float32Array, chromaDiv: Flo
     for (let mx = 0; mx < width; mx += 16) {
       cb.fill(0);
       cr.fill(0);
+      const inside = mx + 16 <= width;
       for (let r = 0; r < 16; r++) {
         // Past the edge, the last row and column repeat (no dark border in the padding).
         const row = Math.min(my + r, height - 1) * width;
         for (let c = 0; c < 16; c++) {
-          const p = (row + Math.min(mx + c, width - 1)) * 4;
+          const p = (row + (inside ? mx + c : Math.min(mx + c, width - 1))) * 4;
           const R = data[p]!, G = data[p + 1]!, B = data[p + 2]!;
           y[r * 16 + c] = 0.299 * R + 0.587 * G + 0.114 * B - 128;
           const ci = (r >> 1) * 8 + (c >> 1);
