@@ -33,7 +33,7 @@ export default defineConfig({
           name: 'workers',
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**', 'test/unit/**'],
-          globalSetup: ['./test/setup/clamd.ts'],
+          globalSetup: ['./test/setup/clamd.ts', './test/setup/videos.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

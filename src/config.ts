@@ -7,6 +7,7 @@ import { AppError } from './domain/errors';
 import { MAX_PARTS, MiB, type PartLimits } from './domain/part-plan';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
+import { parseVariants, type VariantSpec } from './media/variants';
 
 export const DEFAULT_ALLOWED_TYPES = [
   'image/jpeg',
@@ -42,6 +43,8 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Import from a URL: the total time limit, and whether plain http to loopback is allowed (development). */
   imports: { timeoutSeconds: number; allowHttpLoopback: boolean };
+  /** Image variants made for every image (VARIANTS; default thumb, display, w640, w1920). */
+  variants: VariantSpec[];
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
   /** The S3-style (Uppy) API hands out presigned R2 part URLs too (S3_DIRECT_PARTS=true). */
@@ -98,6 +101,7 @@ export function loadConfig(env: Env): AppConfig {
       timeoutSeconds: integer(env.IMPORT_TIMEOUT_SECONDS, 600, 'IMPORT_TIMEOUT_SECONDS'),
       allowHttpLoopback: env.DEV_IMPORT_ALLOW_HTTP_LOOPBACK === 'true',
     },
+    variants: parseVariants(env.VARIANTS),
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
     keyRing,
     keyRingError,
@@ -121,6 +125,14 @@ export function loadConfig(env: Env): AppConfig {
   };
   cache.set(env, config);
   return config;
+}
+
+/**
+ * Settings that must be right before the Worker serves anything: called once at start-up (src/index.ts),
+ * so a deployment with absurd VARIANTS refuses to start with the reason instead of failing per image.
+ */
+export function assertStartupConfig(env: Pick<Env, 'VARIANTS'>): void {
+  parseVariants(env.VARIANTS);
 }
 
 /** The key ring, or a clear error when the deployment has no (valid) upload-token keys. */

@@ -37,6 +37,8 @@ export interface Env {
   CLAMD_PORT?: string;
   /** Seconds after which a processing job that has not reported back is queued again (default 900). */
   PROCESSING_WATCHDOG_SECONDS?: string;
+  /** Named image variants, JSON (name → { width, height?, quality?, formats?, srcset? }); see src/media/variants.ts. */
+  VARIANTS?: string;
   /** Cache-Control for originals served from /media/:id. */
   ORIGINALS_CACHE_CONTROL?: string;
 

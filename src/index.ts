@@ -1,9 +1,14 @@
 /** @module Worker entry: HTTP routes, queue consumers, the cron sweep, and the Durable Object classes. */
+import { env } from 'cloudflare:workers';
 import { app } from './api/app';
+import { assertStartupConfig } from './config';
 import type { Env } from './env';
 import type { QueueMessage } from './protocol/messages';
 import { handleQueue } from './queues/queue-handler';
 import { sweep } from './queues/sweep';
+
+// Absurd settings (e.g. VARIANTS asking for 100,000 px) stop the Worker from starting, with the reason.
+assertStartupConfig(env);
 
 export { OwnerLedger } from './durable/owner-ledger';
 export { Sweeper } from './durable/sweeper';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { derivedPrefix } from '../src/storage/object-keys';
 import { api, createUpload, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 import { gradientPng } from './media-fixtures';
+import { DEFAULT_VARIANTS } from '../src/media/variants';
 
 const remove = (u: CreatedUpload) => api(`/api/uploads/${u.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${u.uploadToken}` } });
 
@@ -23,7 +24,7 @@ describe('deduplication by content', () => {
     const b = await uploadOnce(png, 'b.png');
     expect(a.manifest.result!.deduplicated).toBeUndefined();
     expect(b.manifest.result!.deduplicated).toBe(true);
-    expect(b.manifest.result!.derivatives!.map((d) => d.variant)).toEqual(['thumb', 'display']);
+    expect(b.manifest.result!.derivatives!.map((d) => d.variant)).toEqual(DEFAULT_VARIANTS.map((v) => v.variant));
 
     // One original object (the first upload's), none for the second.
     expect(await env.BUCKET.head(a.upload.key)).not.toBeNull();

@@ -11,19 +11,20 @@ async function deflate(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** A decodable RGB PNG with a gradient. */
-export async function gradientPng(width: number, height: number): Promise<Uint8Array> {
+/** A decodable RGB PNG whose pixel (x, y) is `rgb(x, y)`. */
+export async function rgbPng(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Promise<Uint8Array> {
   const rows = new Uint8Array((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
-    for (let x = 0; x < width; x++) {
-      rows[row + 1 + x * 3] = (x * 255) / width;
-      rows[row + 2 + x * 3] = (y * 255) / height;
-      rows[row + 3 + x * 3] = 90;
-    }
+    for (let x = 0; x < width; x++) rows.set(rgb(x, y), row + 1 + x * 3);
   }
   const ihdr = bytes(be32(width), be32(height), [8, 2, 0, 0, 0]);
   return bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], pngChunk('IHDR', ihdr), pngChunk('IDAT', await deflate(rows)), pngChunk('IEND'));
+}
+
+/** A decodable RGB PNG with a gradient. */
+export function gradientPng(width: number, height: number): Promise<Uint8Array> {
+  return rgbPng(width, height, (x, y) => [(x * 255) / width, (y * 255) / height, 90]);
 }
 
 /** A PDF-looking file with the EICAR test string embedded at `offset`. */

@@ -17,7 +17,7 @@ async function pipeline(name: string, type: string, bytes: Uint8Array): Promise<
 const hasExif = (jpeg: Uint8Array) => new TextDecoder('latin1').decode(jpeg.subarray(0, 4096)).includes('Exif\0\0');
 
 describe('media pipeline end to end', () => {
-  it('an image reaches ready with a thumbnail and a display size, lossy JPEG, served immutable', async () => {
+  it('an image reaches ready with every configured variant (thumb, display, srcset widths), lossy JPEG, served immutable', async () => {
     const png = await gradientPng(1600, 1000);
     const { id, manifest } = await pipeline('wide.png', 'image/png', png);
     expect(manifest.state).toBe('ready');
@@ -26,6 +26,9 @@ describe('media pipeline end to end', () => {
     expect(derivatives.map((d) => [d.variant, d.width, d.height, d.type])).toEqual([
       ['thumb', 320, 200, 'image/jpeg'],
       ['display', 1280, 800, 'image/jpeg'],
+      ['w640', 640, 400, 'image/jpeg'],
+      // Never upscaled: the 1920 px srcset variant of a 1600 px image is 1600 px.
+      ['w1920', 1600, 1000, 'image/jpeg'],
     ]);
     for (const d of derivatives) {
       const res = await api(d.url);
@@ -60,6 +63,8 @@ describe('media pipeline end to end', () => {
     expect(manifest.result!.derivatives!.map((d) => [d.variant, d.width, d.height, d.type])).toEqual([
       ['thumb', 320, 240, 'image/jpeg'],
       ['display', 1280, 960, 'image/jpeg'],
+      ['w640', 640, 480, 'image/jpeg'],
+      ['w1920', 1920, 1440, 'image/jpeg'],
     ]);
     const thumb = new Uint8Array(await (await api(manifest.result!.derivatives![0]!.url)).arrayBuffer());
     expect(readImageInfo(thumb)).toMatchObject({ type: 'image/jpeg', width: 320, height: 240 });

@@ -8,6 +8,10 @@ import { retryDelaySeconds } from '../src/queues/queue-handler';
 import { derivedPrefix } from '../src/storage/object-keys';
 import { createUpload, getManifest, putPart, waitForState, type CreatedUpload } from './helpers';
 import { gradientPng } from './media-fixtures';
+import { DEFAULT_VARIANTS } from '../src/media/variants';
+
+/** Objects stored per image: every default variant in each of its formats (JPEG and WebP). */
+const STORED_PER_IMAGE = DEFAULT_VARIANTS.reduce((n, v) => n + v.formats.length, 0);
 
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
@@ -44,7 +48,7 @@ describe('processing consumer', () => {
   it('acks a processed message; the same message again does no work', async () => {
     const { upload, message, sha256 } = await readyImage();
     const before = await derivedObjects(upload.key, sha256);
-    expect(before).toHaveLength(2);
+    expect(before).toHaveLength(STORED_PER_IMAGE);
     const again = await deliver('upload-process', message);
     expect(again.result.explicitAcks).toEqual([again.id]);
     expect(again.result.retryMessages).toEqual([]);
@@ -59,8 +63,8 @@ describe('processing consumer', () => {
     expect(result.explicitAcks).toEqual([id]);
     const manifest = await getManifest(upload);
     expect(manifest.state).toBe('ready');
-    expect(manifest.result!.derivatives!.map((d) => d.variant)).toEqual(['thumb', 'display']);
-    expect((await env.BUCKET.list({ prefix: derivedPrefix(upload.key, sha256) })).objects).toHaveLength(2);
+    expect(manifest.result!.derivatives!.map((d) => d.variant)).toEqual(DEFAULT_VARIANTS.map((v) => v.variant));
+    expect((await env.BUCKET.list({ prefix: derivedPrefix(upload.key, sha256) })).objects).toHaveLength(STORED_PER_IMAGE);
   });
 
   it('retries with a growing delay when the scanner is unavailable, and never marks the file clean', async () => {

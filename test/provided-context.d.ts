@@ -1,4 +1,4 @@
-/** Values test/setup/clamd.ts (a vitest globalSetup, in Node) provides to the workerd tests. */
+/** Values test/setup/clamd.ts and test/setup/videos.ts (vitest globalSetups, in Node) provide to the workerd tests. */
 export {};
 
 declare module 'vitest' {
@@ -11,5 +11,7 @@ declare module 'vitest' {
     silentPort: number;
     /** The StreamMaxLength the test clamd was started with. */
     clamdStreamMaxLength: number;
+    /** Real videos made by ffmpeg (test/setup/videos.ts), with ffprobe's duration and size for each. */
+    videos: Record<string, { base64: string; durationSeconds: number; width: number; height: number }>;
   }
 }

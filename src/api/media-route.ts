@@ -11,6 +11,8 @@ import { AppError, unwrap, type ErrorBody } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { MediaInfo } from '../durable/upload-session';
 import type { Env } from '../env';
+import { formatCacheKey } from '../media/negotiate-format';
+import { variantToServe } from '../media/serve-variant';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { editHeaders } from './edit-headers';
@@ -79,13 +81,18 @@ function publicMediaError(error: ErrorBody): AppError {
   }
 }
 
-/** The session's answer for a public media request, errors reduced to what the public may know. */
-export async function publicMediaInfo(env: Env, id: string, variant?: string): Promise<MediaInfo> {
+/** Runs a lookup for a public media request, its errors reduced to what the public may know. */
+async function publicly<T>(lookup: () => Promise<T>): Promise<T> {
   try {
-    return unwrap(await sessionStub(env, id).media(variant));
+    return await lookup();
   } catch (error) {
     throw error instanceof AppError ? publicMediaError(error.toBody()) : error;
   }
+}
+
+/** The session's answer for a public media request, errors reduced to what the public may know. */
+export async function publicMediaInfo(env: Env, id: string, variant?: string): Promise<MediaInfo> {
+  return publicly(async () => unwrap(await sessionStub(env, id).media(variant)));
 }
 
 const variantSchema = z.string().regex(/^[a-z0-9-]{1,32}$/, 'not a variant name');
@@ -98,17 +105,20 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
-  const info = await publicMediaInfo(c.env, id, variant);
+  // The session first (a deleted upload or a variant it no longer has is never served from cache).
+  const info = await publicly(() => variantToServe(c.env, id, variant, c.req.header('accept')));
   const cache = typeof caches !== 'undefined' ? caches.default : undefined;
   const conditional = ['range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'].some((h) => c.req.header(h) !== undefined);
   const cacheable = c.req.method === 'GET' && !conditional;
+  const cacheKey = formatCacheKey(c.req.raw); // one entry per format (WebP, AVIF, JPEG)
   if (cache && cacheable) {
-    const hit = await cache.match(c.req.raw);
+    const hit = await cache.match(cacheKey);
     // A fresh Response: the cached one's headers are immutable, and the middleware adds to them.
     if (hit) return new Response(hit.body, hit);
   }
   const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
-  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
+  response.headers.set('Vary', 'Accept');
+  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
   return response;
 });
 

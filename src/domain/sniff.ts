@@ -49,7 +49,8 @@ const EQUIVALENT: Record<string, string> = {
   'audio/mp4': 'video/mp4',
 };
 
-const canonical = (type: string): string => {
+/** The base type, lower-cased, with aliases (image/jpg, video/x-m4v …) folded. */
+export const canonicalType = (type: string): string => {
   const base = type.split(';')[0]!.trim().toLowerCase();
   return EQUIVALENT[base] ?? base;
 };
@@ -60,8 +61,8 @@ const canonical = (type: string): string => {
  */
 export function matchesDeclaredType(declared: string, sniffed: string | null): boolean {
   if (!sniffed) return false;
-  const want = canonical(declared);
-  const got = canonical(sniffed);
+  const want = canonicalType(declared);
+  const got = canonicalType(sniffed);
   if (want === got) return true;
   const isoVideo = new Set(['video/mp4', 'video/quicktime']);
   return isoVideo.has(want) && isoVideo.has(got);

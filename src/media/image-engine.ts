@@ -4,10 +4,12 @@
  */
 import type { ImageInfo } from './image-info';
 
-/** One derivative to make: the largest width it may have (never upscaled) and the lossy encoder's quality. */
+/** One derivative to make: the box it must fit in (never upscaled) and the lossy encoder's quality. */
 export interface DerivativeSpec {
   variant: string;
   width: number;
+  /** Largest height; unbounded when absent. */
+  height?: number;
   quality: number;
 }
 
@@ -72,4 +74,20 @@ export function fitsEngine(info: ImageInfo, maxPixels: number): BudgetCheck {
 export function fitWidth(width: number, height: number, maxWidth: number): { width: number; height: number } {
   if (width <= maxWidth) return { width, height };
   return { width: maxWidth, height: Math.max(1, Math.round((height * maxWidth) / width)) };
+}
+
+/** Output size for a spec's box: inside `spec.width` × `spec.height` (when given), aspect kept, never upscaled. */
+export function fitSpec(width: number, height: number, spec: { width: number; height?: number }): { width: number; height: number } {
+  const byWidth = fitWidth(width, height, spec.width);
+  if (spec.height === undefined || byWidth.height <= spec.height) return byWidth;
+  const transposed = fitWidth(height, width, spec.height);
+  return { width: transposed.height, height: transposed.width };
+}
+
+/**
+ * The widest output any spec can produce for an image of this display size: the engines decode for
+ * it, and the memory guard budgets for it.
+ */
+export function widestOutput(width: number, height: number, specs: { width: number; height?: number }[]): number {
+  return Math.max(1, ...specs.map((spec) => fitSpec(width, height, spec).width));
 }

@@ -30,15 +30,28 @@ export async function deriveWithImagesBinding(
   }
   const derivatives: Derivative[] = [];
   for (const spec of specs) {
-    // scale-down never upscales; the binding applies EXIF orientation and drops metadata.
-    const result = await images
-      .input(await source())
-      .transform({ width: spec.width, fit: 'scale-down' })
-      .output({ format: 'image/jpeg', quality: spec.quality });
-    const bytes = new Uint8Array(await new Response(result.image()).arrayBuffer());
+    const bytes = await encodeWithImagesBinding(images, source, spec, 'image/jpeg');
     const out = readImageInfo(bytes);
     if (!out) return { ok: false, reason: 'the Images binding returned no readable JPEG' };
     derivatives.push({ variant: spec.variant, width: out.width, height: out.height, type: 'image/jpeg', bytes });
   }
   return { ok: true, derivatives };
+}
+
+/** Output formats the binding encodes (lossy WebP and AVIF, which photon cannot). */
+export type ImagesFormat = 'image/jpeg' | 'image/webp' | 'image/avif';
+
+/** One spec in one format; throws what the binding throws (the caller decides whether that is final). */
+export async function encodeWithImagesBinding(
+  images: ImagesBinding,
+  source: () => Promise<ReadableStream<Uint8Array>>,
+  spec: DerivativeSpec,
+  format: ImagesFormat,
+): Promise<Uint8Array> {
+  // scale-down never upscales; the binding applies EXIF orientation and drops metadata.
+  const result = await images
+    .input(await source())
+    .transform({ width: spec.width, ...(spec.height ? { height: spec.height } : {}), fit: 'scale-down' })
+    .output({ format, quality: spec.quality });
+  return new Uint8Array(await new Response(result.image()).arrayBuffer());
 }

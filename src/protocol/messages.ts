@@ -13,14 +13,66 @@ export interface PartInfo {
   size: number;
 }
 
+/** What a page paints before the image arrives. */
+export interface Placeholder {
+  /** ThumbHash (evanw.github.io/thumbhash), base64: decode with `thumbHashToDataURL`. */
+  thumbhash: string;
+  /** Dominant colour, `#rrggbb`. */
+  color: string;
+}
+
+/** One encoding of a derivative. */
+export interface DerivativeFormat {
+  type: string;
+  bytes: number;
+}
+
 /** One image derivative, servable at `url` (`/media/:id/:variant`). */
 export interface DerivativeInfo {
   variant: string;
   url: string;
   width: number;
   height: number;
+  /** The JPEG's type (the fallback every browser reads). */
   type: string;
+  /** The JPEG's size in bytes. */
   bytes: number;
+  /** Every format stored for this variant (JPEG first); `url` serves the best the request's `Accept` takes. */
+  formats?: DerivativeFormat[];
+  /** On the smallest derivative: the image's placeholder, so a `derivative` event carries it. */
+  placeholder?: Placeholder;
+}
+
+/**
+ * What a video's container says (ISO-BMFF or Matroska), read with a few ranged reads before the
+ * upload is ready. Sizes are the display size, after rotation.
+ */
+export interface MediaMetadata {
+  /** Container family as read from the file: `mp4`, `quicktime`, `webm` or `matroska`. */
+  container: 'mp4' | 'quicktime' | 'webm' | 'matroska';
+  /** Seconds; null when the container does not say (e.g. a browser recording without a duration). */
+  durationSeconds: number | null;
+  /** Display width and height in pixels, after rotation (absent without a video track). */
+  width?: number;
+  height?: number;
+  /** Degrees clockwise the decoded frames are turned for display: 0, 90, 180 or 270. */
+  rotation: number;
+  /** Average frames per second of the video track, when it can be known from the index. */
+  frameRate?: number;
+  /** RFC 6381 codec strings, video first (`avc1.64001F`, `mp4a.40.2`, `opus` …). */
+  codecs: string[];
+  /** Whole-file average in bits per second (size × 8 / duration). */
+  bitrate?: number;
+  hasVideo: boolean;
+  hasAudio: boolean;
+  /** ISO 8601, when the container records a creation time. */
+  createdAt?: string;
+  /** True when the metadata comes before the media data (playback can start before the whole file arrives). */
+  streamable: boolean;
+  /** True for fragmented MP4 (samples in `moof` boxes). */
+  fragmented?: boolean;
+  /** Things worth knowing that did not stop the upload (ignored empty tracks, unchecked fragments …). */
+  notes?: string[];
 }
 
 export interface UploadResult {
@@ -38,6 +90,16 @@ export interface UploadResult {
   derivatives?: DerivativeInfo[];
   /** Why no derivatives were made for an image (e.g. too many pixels for the engine). */
   derivativesSkipped?: string;
+  /** `<img srcset>` of the configured srcset variants (`/media/:id/w640 640w, …`). */
+  srcset?: string;
+  /** `<img sizes>` to go with `srcset`. */
+  sizes?: string;
+  /** ThumbHash and dominant colour of the image. */
+  placeholder?: Placeholder;
+  /** Video and audio container metadata. */
+  media?: MediaMetadata;
+  /** Why a video's metadata was not read (e.g. an index larger than the read budget); the file is kept. */
+  mediaSkipped?: string;
   /** A tus partial upload: complete, waiting to be concatenated; never served. */
   partial?: boolean;
 }

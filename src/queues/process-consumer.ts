@@ -4,11 +4,13 @@
  * Idempotent: the session ignores work on an upload it no longer processes, derivative keys are
  * deterministic, and the ledger counts an upload's content once.
  */
+import { loadConfig } from '../config';
 import { unwrap } from '../domain/errors';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import type { ProcessMessage } from '../protocol/messages';
 import { isInPipeline, type UploadState } from '../protocol/upload-states';
+import { srcsetOf } from '../media/variants';
 import { R2Store } from '../storage/r2-store';
 import { makeDerivatives } from './make-derivatives';
 import { validateUpload } from './validate-upload';
@@ -55,16 +57,21 @@ async function runPipeline(
   }
 
   unwrap(await session.processingStarted());
-  const { derivatives, skipped, corrupt } = await makeDerivatives(
-    message.uploadId,
-    claim.key,
-    validation.sha256,
-    validation.detectedType,
-    message.size,
-    store,
+  const { variants } = loadConfig(env);
+  const { derivatives, skipped, corrupt, placeholder } = await makeDerivatives(
+    {
+      uploadId: message.uploadId,
+      originalKey: claim.key,
+      sha256: validation.sha256,
+      detectedType: validation.detectedType,
+      size: message.size,
+      store,
+      variants,
+      images: env.IMAGES,
+    },
     async (derivative) => session.recordDerivative(derivative),
-    env.IMAGES,
   );
+  const srcset = srcsetOf(derivatives, variants);
   if (corrupt) {
     // The session releases the content (and deletes what nothing else references).
     if (claim.key === message.key) await store.delete(message.key);
@@ -81,7 +88,11 @@ async function runPipeline(
         scannedBy: validation.scannedBy,
         ...(claim.duplicate ? { deduplicated: true } : {}),
         ...(derivatives.length > 0 ? { derivatives } : {}),
+        ...(srcset ?? {}),
+        ...(placeholder ? { placeholder } : {}),
         ...(skipped ? { derivativesSkipped: skipped } : {}),
+        ...(validation.media ? { media: validation.media } : {}),
+        ...(validation.mediaSkipped ? { mediaSkipped: validation.mediaSkipped } : {}),
       },
     }),
   );

@@ -1,7 +1,8 @@
 /**
  * @module Validation before finalization: the assembled object's magic bytes against the declared
  * type and the allowlist, one streaming pass for the SHA-256 and the built-in scanner, then any
- * other scanners (clamd). Never reads the whole object into memory.
+ * other scanners (clamd); for videos, the container's metadata through ranged reads. Never reads
+ * the whole object into memory.
  */
 import { loadConfig } from '../config';
 import { looksComplete, TAIL_BYTES } from '../domain/completeness';
@@ -11,11 +12,12 @@ import type { Env } from '../env';
 import { BuiltinScanner } from '../media/builtin-scanner';
 import { ClamdScanner } from '../media/clamd-scanner';
 import { scanAll, type Scanner } from '../media/scanner';
-import type { ProcessMessage } from '../protocol/messages';
+import { readVideoMetadata, VIDEO_CONTAINERS } from '../media/video-metadata';
+import type { MediaMetadata, ProcessMessage } from '../protocol/messages';
 import type { R2Store } from '../storage/r2-store';
 
 export type Validation =
-  | { ok: true; detectedType: string; sha256: string; scannedBy: string }
+  | { ok: true; detectedType: string; sha256: string; scannedBy: string; media?: MediaMetadata; mediaSkipped?: string }
   | { ok: false; code: string; message: string };
 
 /** Scanners after the built-in one, from configuration (CLAMD_HOST / CLAMD_PORT). */
@@ -52,6 +54,14 @@ export async function validateUpload(message: ProcessMessage, store: R2Store, en
   if (tail && !looksComplete(detected, head, tail, message.size)) {
     return { ok: false, code: 'ERR_IMAGE_TRUNCATED', message: `The ${detected} file ends before its format says it should: it looks cut off.` };
   }
+  // A video's index, read with a few ranged reads: a cut-off or mislabelled container stops here.
+  let video: { media?: MediaMetadata; mediaSkipped?: string } = {};
+  if (VIDEO_CONTAINERS.has(detected)) {
+    const source = { readRange: (offset: number, length: number) => store.readRange(message.key, offset, length) };
+    const verdict = await readVideoMetadata(source, message.size, detected, message.declaredType);
+    if (!verdict.ok) return verdict;
+    video = 'media' in verdict ? { media: verdict.media } : { mediaSkipped: verdict.skipped };
+  }
   const info = { size: message.size, declaredType: message.declaredType };
 
   // One pass: SHA-256 and the built-in scanner read the same bytes.
@@ -73,5 +83,5 @@ export async function validateUpload(message: ProcessMessage, store: R2Store, en
     if (!verdict.clean) return { ok: false, code: 'ERR_MALWARE_FOUND', message: `${verdict.signature} (${verdict.scanner})` };
     scannedBy += `+${verdict.scanner}`;
   }
-  return { ok: true, detectedType: detected, sha256, scannedBy };
+  return { ok: true, detectedType: detected, sha256, scannedBy, ...video };
 }

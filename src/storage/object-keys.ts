@@ -42,5 +42,12 @@ export const stagingKey = (originalKeyOfUpload: string): string =>
 export const derivedPrefix = (originalKeyOfOwner: string, sha256: string): string =>
   `${KEY_PREFIXES.derived}${originalKeyOfOwner.split('/')[1]}/${sha256}/`;
 
-export const derivativeKey = (originalKeyOfOwner: string, sha256: string, variant: string): string =>
-  `${derivedPrefix(originalKeyOfOwner, sha256)}${variant}.jpg`;
+/** File extension of each derivative format's key (JPEG's stays `.jpg`, as keys already stored are). */
+export const DERIVATIVE_EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/avif': 'avif' };
+
+export const derivativeKey = (originalKeyOfOwner: string, sha256: string, variant: string, type = 'image/jpeg'): string =>
+  `${derivedPrefix(originalKeyOfOwner, sha256)}${variant}.${DERIVATIVE_EXTENSIONS[type] ?? 'jpg'}`;
+
+/** The key of the same derivative in another format (the session knows the JPEG's key). */
+export const derivativeKeyAs = (jpegKey: string, type: string): string =>
+  jpegKey.replace(/\.[a-z]+$/, `.${DERIVATIVE_EXTENSIONS[type] ?? 'jpg'}`);

@@ -56,6 +56,13 @@ export class R2Store {
     return new Uint8Array(await object.arrayBuffer());
   }
 
+  /** Reads up to `length` bytes at `offset` (container parsers read a video's index this way). */
+  async readRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const object = await this.bucket.get(key, { range: { offset, length } });
+    if (!object) throw new Error(`the object ${key} vanished while it was being read`);
+    return new Uint8Array(await object.arrayBuffer());
+  }
+
   /** The whole object as a stream (validation and scanning read it this way). */
   async getStream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     const object = await this.bucket.get(key);
