@@ -118,6 +118,8 @@ export class Upload extends Emitter<UploadEvents> {
   private samples: { at: number; bytes: number }[] = [];
   private resolveDone!: (state: ClientState) => void;
   private completing = false;
+  /** The resume-or-create step while it runs: a cancel waits for it, so an upload it made is deleted. */
+  private opening: Promise<boolean> | undefined;
   private readonly onOnline = () => {
     if (this.state === 'paused' && this.reason !== 'Paused') this.resume();
   };
@@ -156,14 +158,26 @@ export class Upload extends Emitter<UploadEvents> {
     };
   }
 
-  /** Validates, creates or resumes the upload, and sends the parts. Called by the Uploader. */
+  /** Ready, failed, rejected or cancelled: nothing more happens. */
+  get isFinal(): boolean {
+    return FINAL_CLIENT_STATES.includes(this.state);
+  }
+
+  /**
+   * Validates, creates or resumes the upload, and sends the parts. Called by the Uploader; a
+   * second call, or one after cancel(), does nothing. Every await is followed by a check, because
+   * cancel() may have run meanwhile.
+   */
   async start(): Promise<void> {
+    if (this.state !== 'idle') return;
     try {
       this.setState('validating');
       const problem = await this.validate();
+      if (this.isFinal) return;
       if (problem) return this.finish('rejected', problem);
-      const resumed = await this.resumeOrCreate();
-      if (!resumed) return;
+      this.opening = this.resumeOrCreate();
+      const resumed = await this.opening;
+      if (!resumed || this.isFinal) return;
       this.watchNetwork(true);
       this.feed = new ProgressFeed(this.ctx.api, this.id!, this.token, (m) => this.onServerMessage(m));
       this.feed.start();
@@ -186,12 +200,18 @@ export class Upload extends Emitter<UploadEvents> {
     this.resync().then(() => this.fill(), (error) => this.onPartError(0, error));
   }
 
+  /**
+   * Wins in every state, also before the first request (add() starts on a microtask, and React's
+   * StrictMode unmounts right after mounting): the state turns `cancelled` at once so nothing new
+   * is sent, then the server upload, if one was or is being made, is deleted. `done` resolves after.
+   */
   async cancel(): Promise<void> {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
-    this.stopTransfers();
+    if (this.isFinal) return void (await this.done);
+    this.finish('cancelled', 'Cancelled', undefined, false);
+    await this.opening?.catch(() => undefined);
     if (this.id) await this.ctx.api.abort(this.id, this.token).catch(() => undefined);
     if (this.fp) await this.ctx.store.delete(this.fp);
-    this.finish('cancelled', 'Cancelled');
+    this.resolveDone('cancelled');
   }
 
   // ---- validation and set-up -----------------------------------------------------------------
@@ -226,6 +246,7 @@ export class Upload extends Emitter<UploadEvents> {
         const manifest = await this.ctx.api.manifest(known.uploadId, known.uploadToken);
         this.id = known.uploadId;
         this.token = known.uploadToken;
+        if (this.isFinal) return false;
         this.adopt(manifest);
         if (manifest.state === 'created' || manifest.state === 'uploading') return true;
         if (['assembling', 'validating', 'processing'].includes(manifest.state)) return true;
@@ -241,6 +262,7 @@ export class Upload extends Emitter<UploadEvents> {
       // Gone, expired, rejected or unknown to the server: start over.
       await this.ctx.store.delete(this.fp);
     }
+    if (this.isFinal) return false;
     const created = await this.ctx.api.create({
       name: this.name,
       size: this.file.size,
@@ -253,6 +275,8 @@ export class Upload extends Emitter<UploadEvents> {
     });
     this.id = created.id;
     this.token = created.uploadToken;
+    // Cancelled while the create was under way: cancel() deletes it; nothing is kept for resuming.
+    if (this.isFinal) return false;
     this.partSize = created.partSize;
     this.partCount = created.partCount;
     this.queue = Array.from({ length: created.partCount }, (_, i) => i + 1);
@@ -370,7 +394,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   /** Every part was sent: make sure the server assembles (idempotent), then follow its states. */
   private async partsDone(): Promise<void> {
-    if (this.completing || FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.completing || this.isFinal) return;
     this.completing = true;
     this.setState('processing');
     try {
@@ -394,7 +418,7 @@ export class Upload extends Emitter<UploadEvents> {
   // ---- server events -------------------------------------------------------------------------
 
   private onServerMessage(message: EventMessage): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.isFinal) return;
     if (message.type === 'progress') return this.acknowledge(message.confirmedBytes, message.confirmedParts);
     if (message.type === 'derivative') return this.emit('derivative', message.derivative);
     if (message.type === 'snapshot') {
@@ -406,7 +430,7 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   private onServerState(state: UploadState, reason?: string, result?: UploadResult): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.isFinal) return;
     switch (state) {
       case 'ready':
         if (result && this.manifest === undefined) this.manifest = { result } as Manifest;
@@ -457,6 +481,7 @@ export class Upload extends Emitter<UploadEvents> {
   private lastServerState: UploadState | undefined;
 
   private setState(state: ClientState, reason?: string, serverState?: UploadState): void {
+    if (this.isFinal) return; // a final state is final, whatever an earlier await comes back with
     // The same client state may cover several server states (processing: assembling → validating → processing).
     if (this.state === state && this.reason === reason && (serverState === undefined || serverState === this.lastServerState)) return;
     if (serverState !== undefined) this.lastServerState = serverState;
@@ -482,18 +507,19 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   private fail(error: unknown): void {
+    if (this.isFinal) return;
     const code = error instanceof ApiError ? error.code ?? `HTTP_${error.status}` : 'ERR_CLIENT';
     const message = error instanceof Error ? error.message : String(error);
     this.emit('error', { code, message });
     this.finish('failed', message);
   }
 
-  private finish(state: ClientState, reason?: string, serverState?: UploadState): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+  private finish(state: ClientState, reason?: string, serverState?: UploadState, settle = true): void {
+    if (this.isFinal) return;
     this.stopTransfers();
     this.watchNetwork(false);
     this.setState(state, reason, serverState);
-    this.resolveDone(state);
+    if (settle) this.resolveDone(state);
   }
 
   private watchNetwork(on: boolean): void {
