@@ -41,7 +41,11 @@ async function openPage(context?: BrowserContext): Promise<{ page: Page; request
   const requests: string[] = [];
   page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`));
   await page.goto(server.url);
-  await page.waitForFunction(() => !document.querySelector('#limits')?.textContent?.startsWith('Loading'));
+  // The page is the <upload-dropzone> component: its parts live in its (open) shadow root.
+  await page.waitForFunction(() => {
+    const limits = document.querySelector('upload-dropzone')?.shadowRoot?.querySelector('#limits')?.textContent;
+    return !!limits && !limits.startsWith('Loading');
+  });
   return { page, requests };
 }
 
@@ -62,7 +66,7 @@ async function recordProgress(page: Page): Promise<void> {
         const name = bar.closest<HTMLElement>('.card')?.dataset.name ?? '?';
         (log[name] ??= []).push(Number(bar.getAttribute('aria-valuenow')));
       }
-    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    }).observe(document.querySelector('upload-dropzone')!.shadowRoot!, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   });
 }
 
@@ -218,9 +222,10 @@ describe('upload page in Chromium', () => {
     await page.exposeFunction('reportState', (s: string) => states.push(s));
     await page.evaluate(() => {
       new MutationObserver(() => {
-        const state = document.querySelector<HTMLElement>('.card[data-name="offline.pdf"]')?.dataset.state;
+        const root = document.querySelector('upload-dropzone')!.shadowRoot!;
+        const state = root.querySelector<HTMLElement>('.card[data-name="offline.pdf"]')?.dataset.state;
         if (state) (window as unknown as { reportState: (s: string) => void }).reportState(state);
-      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+      }).observe(document.querySelector('upload-dropzone')!.shadowRoot!, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
     });
     const gate = await gateParts(page, 1);
     await page.setInputFiles('#file-input', path);

@@ -1,0 +1,94 @@
+/**
+ * @module The component's attributes, read and checked: a bad value is reported once in the
+ * console (per attribute and value) and the default is used, so a typo never breaks the page.
+ */
+import { isAcceptPattern, parseAccept } from '../accept';
+
+export interface DropzoneSettings {
+  endpoint: string;
+  accept: string[] | undefined;
+  maxSize: number | undefined;
+  multiple: boolean;
+  authToken: string | undefined;
+  locale: string | undefined;
+  capture: 'user' | 'environment' | undefined;
+}
+
+export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture'] as const;
+
+const warned = new Set<string>();
+
+function warnOnce(tag: string, name: string, value: string, why: string): void {
+  const key = `${tag}|${name}|${value}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(`<${tag}>: ignoring ${name}="${value}": ${why}`);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** "10485760", "10 MB", "8MiB" → bytes; undefined when it is not a positive size. */
+export function parseSize(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const factor = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || factor === undefined) return undefined;
+  const bytes = Math.floor(Number(match[1]) * factor);
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+export function readSettings(element: Element): DropzoneSettings {
+  const tag = element.localName;
+  const get = (name: string) => element.getAttribute(name);
+  const settings: DropzoneSettings = {
+    endpoint: '',
+    accept: undefined,
+    maxSize: undefined,
+    multiple: element.hasAttribute('multiple'),
+    authToken: get('auth-token') || undefined,
+    locale: undefined,
+    capture: undefined,
+  };
+
+  const endpoint = get('endpoint');
+  if (endpoint) {
+    try {
+      const url = new URL(endpoint, location.href);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+      settings.endpoint = endpoint;
+    } catch {
+      warnOnce(tag, 'endpoint', endpoint, 'not an http(s) URL; using this page’s origin');
+    }
+  }
+
+  const accept = get('accept');
+  if (accept !== null) {
+    const patterns = parseAccept(accept);
+    const bad = patterns.filter((p) => !isAcceptPattern(p));
+    if (bad.length) warnOnce(tag, 'accept', accept, `not MIME types or .extensions: ${bad.join(', ')}`);
+    const good = patterns.filter(isAcceptPattern);
+    settings.accept = good.length ? good : undefined;
+  }
+
+  const maxSize = get('max-size');
+  if (maxSize !== null) {
+    settings.maxSize = parseSize(maxSize);
+    if (settings.maxSize === undefined) warnOnce(tag, 'max-size', maxSize, 'not a positive size (bytes, or e.g. "10 MB"); using the server’s limit');
+  }
+
+  const locale = get('locale');
+  if (locale) {
+    try {
+      settings.locale = Intl.getCanonicalLocales(locale)[0];
+    } catch {
+      warnOnce(tag, 'locale', locale, 'not a language tag; using the page’s language');
+    }
+  }
+
+  const capture = get('capture');
+  if (capture !== null) {
+    if (capture === 'user' || capture === 'environment') settings.capture = capture;
+    else if (capture !== '') warnOnce(tag, 'capture', capture, 'expected "user" or "environment"');
+    else settings.capture = 'environment';
+  }
+  return settings;
+}
