@@ -98,7 +98,11 @@ type FileLike = Blob & { name?: string; lastModified?: number };
 /** Reasons that clear by themselves: the upload resumes when the network is back. */
 const NETWORK_REASONS = new Set(['reason.offline', 'reason.connection']);
 
+let localIds = 0;
+
 export class Upload extends Emitter<UploadEvents> {
+  /** Unique in this page from the start (the server's `id` comes later): a list key. */
+  readonly localId = `upload-${++localIds}`;
   state: ClientState = 'idle';
   /** Why it is paused, rejected or failed, in the uploader's language. */
   reason: string | undefined;
@@ -458,13 +462,14 @@ export class Upload extends Emitter<UploadEvents> {
   private onServerMessage(message: EventMessage): void {
     if (this.isFinal) return;
     if (message.type === 'progress') return this.acknowledge(message.confirmedBytes, message.confirmedParts);
-    if (message.type === 'derivative') return this.emit('derivative', message.derivative);
+    const api = this.ctx.api;
+    if (message.type === 'derivative') return this.emit('derivative', api.resolveDerivative(message.derivative));
     if (message.type === 'snapshot') {
       this.acknowledge(message.manifest.confirmedBytes, message.manifest.confirmedParts);
-      if (message.manifest.state === 'ready') this.manifest = message.manifest;
+      if (message.manifest.state === 'ready') this.manifest = api.resolveManifest(message.manifest);
       return this.onServerState(message.manifest.state, message.manifest.reason);
     }
-    this.onServerState(message.state, message.reason, message.result);
+    this.onServerState(message.state, message.reason, message.result && api.resolveResult(message.result));
   }
 
   private onServerState(state: UploadState, reason?: string, result?: UploadResult): void {

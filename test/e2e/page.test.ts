@@ -6,11 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser';
 import { startDevServer, type DevServer } from './dev-server';
 import { pdf, png, sha256 } from './fixtures';
+import { gateParts } from './page-helpers';
 
 const MiB = 1024 * 1024;
 const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
@@ -77,28 +78,6 @@ async function downloaded(page: Page, name: string): Promise<string> {
   const res = await fetch(new URL(href!, server.url));
   expect(res.status).toBe(200);
   return sha256(new Uint8Array(await res.arrayBuffer()));
-}
-
-/**
- * Lets parts 1..`free` through and holds every later part's PUT until `release()`: a way to pause
- * mid-upload at a known point (by part number, since parallel requests arrive in any order).
- */
-async function gateParts(page: Page, free: number) {
-  const held: Route[] = [];
-  let open = false;
-  await page.route('**/api/uploads/*/parts/*', async (route) => {
-    const partNumber = Number(new URL(route.request().url()).pathname.split('/').pop());
-    if (open || partNumber <= free) return route.continue().catch(() => undefined);
-    held.push(route);
-  });
-  return {
-    held,
-    async release() {
-      open = true;
-      for (const route of held.splice(0)) await route.continue().catch(() => undefined);
-      await page.unrouteAll({ behavior: 'ignoreErrors' });
-    },
-  };
 }
 
 describe('upload page in Chromium', () => {

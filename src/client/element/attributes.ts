@@ -12,9 +12,11 @@ export interface DropzoneSettings {
   authToken: string | undefined;
   locale: string | undefined;
   capture: 'user' | 'environment' | undefined;
+  /** Use the File System Access picker where there is one, keeping handles to resume later. */
+  keepHandles: boolean;
 }
 
-export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture'] as const;
+export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture', 'keep-handles'] as const;
 
 const warned = new Set<string>();
 
@@ -47,6 +49,7 @@ export function readSettings(element: Element): DropzoneSettings {
     authToken: get('auth-token') || undefined,
     locale: undefined,
     capture: undefined,
+    keepHandles: element.hasAttribute('keep-handles'),
   };
 
   const endpoint = get('endpoint');

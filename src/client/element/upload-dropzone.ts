@@ -2,7 +2,7 @@
  * @module `<upload-dropzone>`: the drop-in component over the client library (no engine of its
  * own). Shadow DOM; configured by attributes (endpoint, accept, max-size, multiple, auth-token,
  * locale, capture) and properties (getAuthToken, strings, resizeImages, uploader); fires
- * `upload-*` DOM events that bubble out of the shadow root; themed with `--upload-*` custom
+ * `upload-*` DOM events that bubble out of the shadow root (keep-handles: see choose()); themed with `--upload-*` custom
  * properties and `::part()`. Keyboard: the picker button is a real button (Enter/Space); paste
  * works while focus is inside. State changes, not progress ticks, go to a polite live region.
  */
@@ -369,10 +369,14 @@ export class UploadDropzone extends HTMLElement {
     });
   }
 
-  /** The browser's file picker; with the File System Access API the handles are kept for resuming. */
+  /**
+   * The browser's file picker: `<input type=file>`, or with `keep-handles` the File System Access
+   * picker, whose handles let a later visit resume without asking for the file again.
+   */
   private async choose(): Promise<void> {
     const picker = (window as PickerWindow).showOpenFilePicker;
-    if (!picker || this.currentSettings().capture || this.resizeImages) return this.input.click();
+    const { keepHandles, capture } = this.currentSettings();
+    if (!picker || !keepHandles || capture || this.resizeImages) return this.input.click();
     try {
       const handles = await picker({ multiple: this.currentSettings().multiple });
       const files = await Promise.all(handles.map((h) => h.getFile()));
