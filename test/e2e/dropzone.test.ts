@@ -86,6 +86,13 @@ describe('<upload-dropzone> in Chromium', () => {
     await limitsLoaded(page);
     expect(await page.locator('#limits').textContent()).toMatch(/up to 50 MB each/);
     const gate = await gateParts(page, 0);
+    // Everything the polite live region says, in order.
+    await page.evaluate(() => {
+      const region = document.querySelector('upload-dropzone')!.shadowRoot!.querySelector('[role=status]')!;
+      const said: string[] = [];
+      (window as unknown as { said: string[] }).said = said;
+      new MutationObserver(() => region.textContent && said.push(region.textContent)).observe(region, { childList: true, subtree: true, characterData: true });
+    });
 
     await page.keyboard.press('Tab');
     expect(await focusedLabel(page)).toBe('choose files');
@@ -108,6 +115,11 @@ describe('<upload-dropzone> in Chromium', () => {
     await waitForCardState(page, 'keep.pdf', 'ready');
     // The finished file's URL is absolute (the Worker's origin), so it works on this other origin.
     await expect.poll(() => logs.find((l) => l.startsWith('ready: keep.pdf'))).toMatch(new RegExp(`^ready: keep\\.pdf ${server.url}/media/`));
+
+    // State changes were announced, progress ticks were not.
+    const said = await page.evaluate(() => (window as unknown as { said: string[] }).said);
+    expect(said).toEqual(expect.arrayContaining(['keep.pdf: Uploading.', 'drop.pdf: Uploading.', 'drop.pdf: Cancelled.', 'keep.pdf: Ready.']));
+    for (const text of said) expect(text).toMatch(/^(keep|drop)\.pdf: (Uploading|Processing|Cancelled|Ready)\.$/);
 
     // Dismissing moves focus to the card that is left, never to <body>.
     await tabTo(page, 'Dismiss drop.pdf');
@@ -167,6 +179,12 @@ describe('<upload-dropzone> in Chromium', () => {
         expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
       };
       await scan('empty');
+      if (label === 'phone') {
+        // prefers-reduced-motion: the drop zone and the bars stop animating.
+        await page.emulateMedia({ reducedMotion: 'reduce' });
+        const transition = await page.evaluate(() => getComputedStyle(document.querySelector('upload-dropzone')!.shadowRoot!.querySelector('#drop-zone')!).transitionDuration);
+        expect(transition).toBe('0s');
+      }
 
       const gate = await gateParts(page, 0);
       await page.setInputFiles('#file-input', file('big.pdf', pdf(12 * MiB, 34)));
