@@ -29,3 +29,9 @@ export function accepts(patterns: string[], type: string, name?: string): boolea
     return lowerType === pattern;
   });
 }
+
+/** The server's allowed types that an `accept` list lets through (extension patterns do not narrow types). */
+export function narrowTypes(allowedTypes: string[], patterns: string[] | undefined): string[] {
+  const typePatterns = patterns?.filter((p) => !p.startsWith('.'));
+  return typePatterns?.length ? allowedTypes.filter((t) => accepts(typePatterns, t)) : allowedTypes;
+}

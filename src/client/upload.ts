@@ -10,7 +10,7 @@ import { ApiError, type ApiClient, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { Emitter } from './emitter';
 import { fingerprint } from './fingerprint';
-import { accepts } from './accept';
+import { accepts, narrowTypes } from './accept';
 import type { Localizer, Params, StringKey } from './i18n/localizer';
 import { ProgressFeed } from './progress-feed';
 import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
@@ -238,8 +238,7 @@ export class Upload extends Emitter<UploadEvents> {
     const type = this.type || sniffed || '';
     (this as { type: string }).type = type;
     const accept = this.options.accept;
-    const typePatterns = accept?.filter((p) => !p.startsWith('.'));
-    const allowed = typePatterns?.length ? config.allowedTypes.filter((t) => accepts(typePatterns, t)) : config.allowedTypes;
+    const allowed = narrowTypes(config.allowedTypes, accept);
     const kinds = this.ctx.l10n.list(allowed.map((t) => t.split('/')[1]?.toUpperCase() ?? t));
     const name = this.name;
     if (!type || !allowed.includes(type) || (accept && !accepts(accept, type, name))) {

@@ -27,6 +27,7 @@ const HARNESS = `
 import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { useUpload, useUploader, type Upload } from 'edge-upload-pipeline/react';
+import 'edge-upload-pipeline/element';
 
 const endpoint = ENDPOINT;
 
@@ -52,6 +53,7 @@ function Many() {
 }
 
 function Harness() {
+  const [readyName, setReadyName] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [showMany, setShowMany] = useState(true);
   (window as any).hideMany = () => setShowMany(false);
@@ -60,6 +62,8 @@ function Harness() {
       <input type="file" aria-label="single" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
       {file && <Single file={file} />}
       {showMany ? <Many /> : <p data-testid="gone">gone</p>}
+      <upload-dropzone endpoint={endpoint} onupload-ready={(e: CustomEvent) => setReadyName(e.detail.upload.name)} />
+      <p data-testid="dz-ready">{readyName}</p>
     </main>
   );
 }
@@ -162,6 +166,14 @@ describe('React hooks in Chromium (React 19, StrictMode)', () => {
     expect(requests.filter((r) => r.method === 'DELETE')).toEqual([]);
     expect(errors).toEqual([]);
     console.log('proved: StrictMode mounted useUpload(file) twice; one create, no delete, ready');
+    await page.close();
+  });
+
+  it('<upload-dropzone> in React 19 without a wrapper: attributes and upload-* events as props', async () => {
+    const { page, errors } = await open('/harness');
+    await page.setInputFiles('upload-dropzone #file-input', file('element.png', png(120, 80)));
+    await expect.poll(() => page.getByTestId('dz-ready').textContent(), { timeout: 60_000 }).toBe('element.png');
+    expect(errors).toEqual([]);
     await page.close();
   });
 

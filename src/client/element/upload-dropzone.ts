@@ -8,6 +8,7 @@
  */
 import type { StringKey, Strings } from '../i18n/localizer';
 import { localizer, type Localizer } from '../i18n/localizer';
+import { narrowTypes } from '../accept';
 import { droppedFiles, pastedFiles } from '../file-intake';
 import { resizeImage, type ResizeOptions } from '../image-resize';
 import type { StoredUpload } from '../upload-store';
@@ -224,8 +225,7 @@ export class UploadDropzone extends HTMLElement {
     this.limits.textContent = this.l10n.t('zone.loading');
     try {
       const config = await this.uploader.config();
-      const typePatterns = accept?.filter((p) => !p.startsWith('.'));
-      const allowed = config.allowedTypes.filter((type) => !typePatterns?.length || typePatterns.some((p) => (p.endsWith('/*') ? type.startsWith(p.slice(0, -1)) : type === p)));
+      const allowed = narrowTypes(config.allowedTypes, accept);
       const kinds = this.l10n.list(allowed.map((t) => t.split('/')[1]!.toUpperCase()));
       const limit = Math.min(config.maxFileSize, maxSize ?? Infinity);
       this.limits.textContent = this.l10n.t('zone.limits', { types: kinds, size: this.l10n.bytes(limit) });
