@@ -12,6 +12,12 @@ interface Entry {
   createReader?(): { readEntries(success: (entries: Entry[]) => void, failure?: (error: unknown) => void): void };
 }
 
+/** What a drop or paste hands over: a DataTransfer, described by the little of it used here. */
+export interface TransferData {
+  files: ArrayLike<File>;
+  items?: ArrayLike<{ kind: string; webkitGetAsEntry?(): unknown }>;
+}
+
 /** Every file in a dropped directory tree (readEntries answers in batches until an empty one). */
 async function filesOf(entry: Entry): Promise<File[]> {
   if (entry.isFile && entry.file) return [await new Promise<File>((resolve, reject) => entry.file!(resolve, reject))];
@@ -29,20 +35,20 @@ async function filesOf(entry: Entry): Promise<File[]> {
  * The files of a drop. Entries must be taken synchronously, inside the drop event (the browser
  * empties the DataTransfer afterwards), so call this before any await.
  */
-export function droppedFiles(data: DataTransfer | null): Promise<File[]> {
+export function droppedFiles(data: TransferData | null): Promise<File[]> {
   if (!data) return Promise.resolve([]);
-  const items = [...(data.items ?? [])].filter((item) => item.kind === 'file');
-  const entries = items.map((item) => (item as DataTransferItem & { webkitGetAsEntry?: () => Entry | null }).webkitGetAsEntry?.() ?? null);
-  if (entries.length === 0 || entries.some((e) => e === null)) return Promise.resolve([...data.files]);
-  const plain = [...data.files];
+  const items = Array.from(data.items ?? []).filter((item) => item.kind === 'file');
+  const entries = items.map((item) => (item.webkitGetAsEntry?.() as Entry | null | undefined) ?? null);
+  const plain = Array.from(data.files);
+  if (entries.length === 0 || entries.some((e) => e === null)) return Promise.resolve(plain);
   return Promise.all(
     entries.map((entry, i) => (entry!.isDirectory ? filesOf(entry!) : Promise.resolve(plain[i] ? [plain[i]] : []))),
   ).then((lists) => lists.flat());
 }
 
 /** Files on the clipboard; a pasted screenshot is called "image.png" by every browser, so name it by time. */
-export function pastedFiles(data: DataTransfer | null, now = new Date()): File[] {
-  const files = [...(data?.files ?? [])];
+export function pastedFiles(data: TransferData | null, now = new Date()): File[] {
+  const files = Array.from(data?.files ?? []);
   const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
   return files.map((file, i) =>
     /^image\.\w+$/.test(file.name)

@@ -1,8 +1,8 @@
 /** `accept` matching, size attributes, and files out of drops (folders) and pastes. */
 import { describe, expect, it } from 'vitest';
 import { accepts, isAcceptPattern, parseAccept } from '../../src/client/accept';
-import { parseSize } from '../../src/client/element/attributes';
-import { droppedFiles, pastedFiles } from '../../src/client/file-intake';
+import { parseSize } from '../../src/client/size-value';
+import { droppedFiles, pastedFiles, type TransferData } from '../../src/client/file-intake';
 
 describe('accept', () => {
   it('parses and checks patterns', () => {
@@ -50,19 +50,19 @@ describe('dropped folders and pasted images', () => {
   it('walks a dropped folder tree, reading entries in batches until an empty one', async () => {
     const [a, b, c, d] = ['a.png', 'b.pdf', 'c.txt', 'd.jpg'].map((n) => new File(['x'], n));
     const loose = new File(['y'], 'loose.pdf');
-    const tree = directory('photos', [fileEntry(a!), fileEntry(b!), directory('nested', [fileEntry(c!), fileEntry(d!)]),]);
+    const tree = directory('photos', [fileEntry(a!), fileEntry(b!), directory('nested', [fileEntry(c!), fileEntry(d!)])]);
     const data = {
       files: [new File([], 'photos'), loose],
       items: [
         { kind: 'file', webkitGetAsEntry: () => tree },
         { kind: 'file', webkitGetAsEntry: () => fileEntry(loose) },
       ],
-    } as unknown as DataTransfer;
+    } as unknown as TransferData;
     expect((await droppedFiles(data)).map((f) => f.name)).toEqual(['a.png', 'b.pdf', 'c.txt', 'd.jpg', 'loose.pdf']);
   });
 
   it('names pasted screenshots by time', () => {
-    const data = { files: [new File(['p'], 'image.png', { type: 'image/png' }), new File(['q'], 'scan.pdf')] } as unknown as DataTransfer;
+    const data = { files: [new File(['p'], 'image.png', { type: 'image/png' }), new File(['q'], 'scan.pdf')] } as unknown as TransferData;
     const names = pastedFiles(data, new Date('2026-11-29T13:45:07.123Z')).map((f) => f.name);
     expect(names).toEqual(['pasted-2026-11-29_13-45-07-1.png', 'scan.pdf']);
   });

@@ -3,6 +3,7 @@
  * console (per attribute and value) and the default is used, so a typo never breaks the page.
  */
 import { isAcceptPattern, parseAccept } from '../accept';
+import { parseSize } from '../size-value';
 
 export interface DropzoneSettings {
   endpoint: string;
@@ -25,17 +26,6 @@ function warnOnce(tag: string, name: string, value: string, why: string): void {
   if (warned.has(key)) return;
   warned.add(key);
   console.warn(`<${tag}>: ignoring ${name}="${value}": ${why}`);
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/** "10485760", "10 MB", "8MiB" → bytes; undefined when it is not a positive size. */
-export function parseSize(value: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  const factor = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || factor === undefined) return undefined;
-  const bytes = Math.floor(Number(match[1]) * factor);
-  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 export function readSettings(element: Element): DropzoneSettings {
