@@ -4,9 +4,10 @@
  * each shipped language (screenshots in test-artifacts/), bad attributes, a file changed on disk,
  * paste, and resizeImages on a 12 MP photo. Prints what it proved.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sign } from 'hono/jwt';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +152,32 @@ describe('<upload-dropzone> in Chromium', () => {
     expect(warnings).toHaveLength(3);
     await page.setInputFiles('#file-input', file('after-warnings.png', png(64, 48)));
     await waitForCardState(page, 'after-warnings.png', 'ready');
+    await page.close();
+  });
+
+  it('the getAuthToken property supplies the bearer token for each upload, over the auth-token attribute', async () => {
+    const secret = /^AUTH_JWT_SECRET=(.*)$/m.exec(readFileSync(resolve(import.meta.dirname, '../../dev.env'), 'utf8'))![1]!;
+    const jwt = await sign({ sub: 'component-user', exp: Math.floor(Date.now() / 1000) + 600 }, secret, 'HS256');
+    const page = await browser.newPage();
+    const auth: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/uploads' && auth.push(r.headers()['authorization'] ?? ''));
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate((token) => {
+      const dz = document.querySelector<UploadDropzone>('upload-dropzone')!;
+      dz.setAttribute('auth-token', 'not-this-one');
+      let calls = 0;
+      dz.getAuthToken = async () => {
+        calls += 1;
+        (window as unknown as { tokenCalls: number }).tokenCalls = calls;
+        return token;
+      };
+    }, jwt);
+    await page.setInputFiles('#file-input', [file('auth-a.png', png(40, 30)), file('auth-b.png', png(30, 40))]);
+    await waitForCardState(page, 'auth-a.png', 'ready');
+    await waitForCardState(page, 'auth-b.png', 'ready');
+    expect(auth).toEqual([`Bearer ${jwt}`, `Bearer ${jwt}`]);
+    expect(await page.evaluate(() => (window as unknown as { tokenCalls: number }).tokenCalls)).toBe(2);
     await page.close();
   });
 
