@@ -16,6 +16,7 @@ import type { ClientState, Upload, UploadOptions } from '../upload';
 import { Uploader } from '../uploader';
 import { OBSERVED_ATTRIBUTES, readSettings, type DropzoneSettings } from './attributes';
 import { el } from './dom';
+import { PendingList } from './pending-list';
 import { dropzoneSheet } from './styles';
 import { UploadItem } from './upload-item';
 
@@ -60,9 +61,7 @@ export class UploadDropzone extends HTMLElement {
   private readonly orText: HTMLElement;
   private readonly limits: HTMLElement;
   private readonly pasteHint: HTMLElement;
-  private readonly pendingSection: HTMLElement;
-  private readonly pendingTitle: HTMLElement;
-  private readonly pendingList: HTMLUListElement;
+  private readonly pending: PendingList;
   private readonly cards: HTMLUListElement;
   private readonly announcer: HTMLElement;
   private readonly items: UploadItem[] = [];
@@ -93,12 +92,14 @@ export class UploadDropzone extends HTMLElement {
     path.setAttribute('d', 'M11 15V6.8L8.4 9.4 7 8l5-5 5 5-1.4 1.4L13 6.8V15h-2Zm-6 4v-4h2v2h10v-2h2v4H5Z');
     icon.append(path);
     this.zone = el('div', { id: 'drop-zone', class: 'drop-zone', part: 'dropzone' }, icon, el('p', {}, this.dropText, ' ', this.orText, ' ', this.chooseButton), this.limits, this.pasteHint, this.input);
-    this.pendingTitle = el('h2', { id: 'pending-title', class: 'section-title', part: 'section-title' });
-    this.pendingList = el('ul', { id: 'pending', part: 'pending-list' });
-    this.pendingSection = el('section', { id: 'pending-section', class: 'pending', hidden: '', 'aria-labelledby': 'pending-title' }, this.pendingTitle, this.pendingList);
+    this.pending = new PendingList({
+      activeNames: () => new Set(this.items.filter((i) => !i.upload.isFinal).map((i) => i.upload.name)),
+      resume: (record) => void this.resumeFromHandle(record),
+      discarded: () => this.chooseButton.focus(),
+    });
     this.cards = el('ul', { id: 'cards', class: 'cards', part: 'list' });
     this.announcer = el('div', { id: 'announcer', class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    this.wrapper = el('div', { class: 'root', part: 'root' }, this.zone, this.pendingSection, this.cards, this.announcer);
+    this.wrapper = el('div', { class: 'root', part: 'root' }, this.zone, this.pending.root, this.cards, this.announcer);
     this.shadow.append(this.wrapper);
     this.wire();
   }
@@ -207,7 +208,6 @@ export class UploadDropzone extends HTMLElement {
     this.orText.textContent = t('zone.or');
     this.chooseButton.textContent = t(settings.multiple ? 'zone.choose' : 'zone.chooseOne');
     this.pasteHint.textContent = t('zone.paste');
-    this.pendingTitle.textContent = t('pending.title');
     this.cards.setAttribute('aria-label', t('list.label'));
     this.input.multiple = settings.multiple;
     if (settings.capture) this.input.setAttribute('capture', settings.capture);
@@ -235,32 +235,8 @@ export class UploadDropzone extends HTMLElement {
     }
   }
 
-  private async renderPending(): Promise<void> {
-    const records = await this.uploader.pending();
-    const active = new Set(this.items.filter((i) => !i.upload.isFinal).map((i) => i.upload.name));
-    const waiting = records.filter((r) => !active.has(r.name));
-    this.pendingSection.hidden = waiting.length === 0;
-    this.pendingList.replaceChildren(...waiting.map((record) => this.pendingItem(record)));
-  }
-
-  private pendingItem(record: StoredUpload): HTMLLIElement {
-    const t = this.l10n.t.bind(this.l10n);
-    let resume: HTMLElement;
-    if (record.handle) {
-      const label = t('action.resume');
-      resume = el('button', { type: 'button', class: 'btn primary', part: 'button resume', 'aria-label': t('action.label', { action: label, name: record.name }) }, label);
-      resume.addEventListener('click', () => void this.resumeFromHandle(record));
-    } else {
-      resume = el('span', { class: 'hint' }, t('pending.reselect'));
-    }
-    const label = t('action.discard');
-    const discard = el('button', { type: 'button', class: 'btn', part: 'button discard', 'aria-label': t('action.label', { action: label, name: record.name }) }, label);
-    discard.addEventListener('click', async () => {
-      await this.uploader.discard(record);
-      await this.renderPending();
-      this.chooseButton.focus();
-    });
-    return el('li', { class: 'pending-item', part: 'pending-item', 'data-name': record.name }, el('span', { class: 'name' }, record.name), el('span', { class: 'size' }, this.l10n.bytes(record.size)), resume, discard);
+  private renderPending(): Promise<void> {
+    return this.pending.render(this.uploader, this.l10n);
   }
 
   // ---- uploads -------------------------------------------------------------------------------

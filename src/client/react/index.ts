@@ -6,7 +6,8 @@
  * state), so the server sees one upload; unmounting cancels what is still running and drops every
  * listener.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type DetailedHTMLProps, type HTMLAttributes } from 'react';
+import type { UploadDropzone, UploadEventDetail } from '../element/upload-dropzone';
 import type { UploadResult } from '../../protocol/messages';
 import type { StoredUpload } from '../upload-store';
 import type { ClientState, Upload, UploadOptions, UploadProgress } from '../upload';
@@ -218,4 +219,27 @@ function usePreviewUrl(file: Blob | undefined): string | undefined {
     };
   }, [file, isImage]);
   return useMemo(() => (isImage ? url : undefined), [isImage, url]);
+}
+
+type DropzoneListener = (event: CustomEvent<UploadEventDetail>) => void;
+
+/** `<upload-dropzone>` in TSX: its attributes, and its events as React 19 `on…` props. */
+export type UploadDropzoneProps = DetailedHTMLProps<HTMLAttributes<UploadDropzone>, UploadDropzone> & {
+  endpoint?: string;
+  accept?: string;
+  'max-size'?: string | number;
+  multiple?: boolean;
+  'auth-token'?: string;
+  locale?: string;
+  capture?: 'user' | 'environment';
+  'keep-handles'?: boolean;
+} & Partial<Record<`onupload-${'added' | 'state' | 'progress' | 'started' | 'paused' | 'processing' | 'ready' | 'rejected' | 'failed' | 'cancelled' | 'removed'}`, DropzoneListener>>;
+
+declare module 'react' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace JSX {
+    interface IntrinsicElements {
+      'upload-dropzone': UploadDropzoneProps;
+    }
+  }
 }
