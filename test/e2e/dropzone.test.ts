@@ -181,6 +181,28 @@ describe('<upload-dropzone> in Chromium', () => {
     await page.close();
   });
 
+  it('cancel() right after add() in the browser: no create, no part (issue 18)', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.goto(`${site.origin}/library`);
+    const state = await page.evaluate(async (endpoint) => {
+      // A string, so the test bundler leaves the browser's import() alone.
+      const lib = (await (0, eval)("import('/client/uploader.js')")) as typeof import('../../src/client/index');
+      const bytes = new Uint8Array(6 * 1024 * 1024);
+      bytes.set(new TextEncoder().encode('%PDF-1.7\n')); // a file the client would accept and send
+      const upload = new lib.Uploader({ endpoint }).add(new File([bytes], 'now.pdf', { type: 'application/pdf' }));
+      void upload.cancel();
+      const final = await upload.done;
+      // Give a wrongly scheduled start every chance to send something.
+      await new Promise((r) => setTimeout(r, 500));
+      return { final, state: upload.state };
+    }, server.url);
+    expect(state).toEqual({ final: 'cancelled', state: 'cancelled' });
+    expect(requests.filter((r) => r.includes('/api/uploads'))).toEqual([]);
+    await page.close();
+  });
+
   it('README library example runs', async () => {
     const page = await browser.newPage();
     const logs: string[] = [];
