@@ -143,6 +143,8 @@ export class UploadDropzone extends HTMLElement {
 
   set strings(strings: Partial<Strings> | undefined) {
     this.stringOverrides = strings;
+    // The Uploader words the reasons: the next upload gets one with these strings.
+    if (!this.sharedUploader) this.uploaderInstance = undefined;
     this.relocalize();
   }
 
@@ -155,7 +157,7 @@ export class UploadDropzone extends HTMLElement {
   async addFiles(files: Iterable<File>): Promise<Upload[]> {
     let list = [...files];
     if (!this.currentSettings().multiple && list.length > 1) {
-      for (const extra of list.slice(1)) this.announce(this.l10n.t('reason.tooMany', { name: extra.name }));
+      this.announce(this.l10n.t('reason.tooMany', { name: this.l10n.list(list.slice(1).map((f) => f.name)) }));
       list = list.slice(0, 1);
     }
     const added: Upload[] = [];

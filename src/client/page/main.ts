@@ -5,6 +5,10 @@
  */
 import '../element/index';
 import { localizer, type StringKey } from '../i18n/localizer';
+import { resizeWorkerSettings } from '../image-resize';
+
+// This bundle is /app.js; the image worker is served with the client bundles.
+resizeWorkerSettings.url = '/client/resize-worker.js';
 
 const requested = new URLSearchParams(location.search).get('lang') ?? undefined;
 const l10n = localizer({ locale: requested });
