@@ -339,6 +339,31 @@ describe('<upload-dropzone> in Chromium', () => {
     await page.close();
   });
 
+  it('a folder dropped in Chromium: every allowed file inside (nested too) uploads, the rest are refused with a reason', async () => {
+    const folder = join(dir, 'holiday');
+    mkdirSync(join(folder, 'nested'), { recursive: true });
+    writeFileSync(join(folder, 'beach.png'), png(160, 120));
+    writeFileSync(join(folder, 'tickets.pdf'), pdf(40_000, 39));
+    writeFileSync(join(folder, 'notes.txt'), 'packing list\n');
+    writeFileSync(join(folder, 'nested', 'sunset.png'), png(120, 160));
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await limitsLoaded(page);
+    // A real directory drag, as the OS hands it to Chromium (Playwright cannot drop directories).
+    const box = (await page.locator('#drop-zone').boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const data = { items: [], files: [folder], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+      await cdp.send('Input.dispatchDragEvent', { type, x: box.x + box.width / 2, y: box.y + box.height / 2, data });
+    }
+    for (const name of ['beach.png', 'tickets.pdf', 'sunset.png']) await waitForCardState(page, name, 'ready');
+    await waitForCardState(page, 'notes.txt', 'rejected');
+    expect(await card(page, 'notes.txt').locator('.message').textContent()).toMatch(/^“notes\.txt” is a text\/plain file; accepted are /);
+    expect(await page.locator('.card').count()).toBe(4);
+    console.log('proved: a dropped folder tree uploaded its 3 allowed files and refused notes.txt with a reason');
+    await page.close();
+  });
+
   it('pasting an image into the dropzone uploads it', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
