@@ -388,6 +388,7 @@ export class Upload extends Emitter<UploadEvents> {
         if (this.state === 'uploading') this.suspend(this.why('reason.fileChanged', { name: this.name }));
         return;
       }
+      if (this.isFinal) return; // cancelled while the file was checked
       this.emit('part', { partNumber, ok: false, status: error instanceof ApiError ? error.status : undefined });
       this.onPartError(partNumber, error);
     }
