@@ -2,7 +2,7 @@
  * @module The native HTTP API as the browser (or Node) client sees it: typed calls, and failures
  * turned into `ApiError` values the retry policy can classify. Nothing else talks HTTP.
  */
-import type { Manifest, PartReceipt, UploadState } from '../protocol/messages';
+import type { DerivativeInfo, Manifest, PartReceipt, UploadResult, UploadState } from '../protocol/messages';
 import type { RequestFailure } from './retry-policy';
 
 export interface ServerConfig {
@@ -69,8 +69,28 @@ export class ApiClient {
     });
   }
 
-  manifest(id: string, token: string, signal?: AbortSignal): Promise<Manifest> {
-    return this.request('GET', `/api/uploads/${id}`, { headers: bearer(token), signal });
+  async manifest(id: string, token: string, signal?: AbortSignal): Promise<Manifest> {
+    return this.resolveManifest(await this.request<Manifest>('GET', `/api/uploads/${id}`, { headers: bearer(token), signal }));
+  }
+
+  /**
+   * The server names files by path (`/media/…`): made absolute against the endpoint, so links
+   * work on a page of another origin. Absolute URLs are left alone (safe to apply twice).
+   */
+  absolute(path: string): string {
+    return !this.endpoint || /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : `${this.endpoint}${path}`;
+  }
+
+  resolveDerivative(derivative: DerivativeInfo): DerivativeInfo {
+    return { ...derivative, url: this.absolute(derivative.url) };
+  }
+
+  resolveResult(result: UploadResult): UploadResult {
+    return { ...result, url: this.absolute(result.url), ...(result.derivatives ? { derivatives: result.derivatives.map((d) => this.resolveDerivative(d)) } : {}) };
+  }
+
+  resolveManifest(manifest: Manifest): Manifest {
+    return manifest.result ? { ...manifest, result: this.resolveResult(manifest.result) } : manifest;
   }
 
   putPart(id: string, token: string, partNumber: number, body: Blob, signal?: AbortSignal): Promise<PartReceipt> {

@@ -10,6 +10,12 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => set!.delete(listener as (payload: never) => void);
   }
 
+  /** How many listeners are attached (to one event, or all): lets tests prove nothing leaks. */
+  listenerCount(event?: keyof Events): number {
+    if (event !== undefined) return this.listeners.get(event)?.size ?? 0;
+    return [...this.listeners.values()].reduce((sum, set) => sum + set.size, 0);
+  }
+
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     for (const listener of this.listeners.get(event) ?? []) {
       try {

@@ -10,6 +10,8 @@ import { ApiError, type ApiClient, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { Emitter } from './emitter';
 import { fingerprint } from './fingerprint';
+import { accepts, narrowTypes } from './accept';
+import type { Localizer, Params, StringKey } from './i18n/localizer';
 import { ProgressFeed } from './progress-feed';
 import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
 import type { UploadStore } from './upload-store';
@@ -41,8 +43,16 @@ export interface UploadProgress {
   secondsLeft: number | null;
 }
 
+/** Why an upload is paused, rejected or failed: a stable code for programs, a sentence for people. */
+export interface Reason {
+  /** A string-table key (`reason.offline`), a server code (`ERR_TYPE_MISMATCH`) or `ERR_CLIENT`. */
+  code: string;
+  /** In the uploader's language. */
+  text: string;
+}
+
 export interface UploadEvents extends Record<string, unknown> {
-  state: { state: ClientState; reason?: string; serverState?: UploadState };
+  state: { state: ClientState; reason?: string; reasonCode?: string; serverState?: UploadState };
   progress: UploadProgress;
   error: { code: string; message: string };
   /** The server made an image derivative (thumbnail, display size). */
@@ -62,6 +72,10 @@ export interface UploadOptions {
   type?: string;
   /** A FileSystemFileHandle to remember, so a later page can resume without re-selection. */
   handle?: unknown;
+  /** Narrows the server's allowlist (MIME types, `image/*`, `.pdf`); it can never widen it. */
+  accept?: string[];
+  /** Narrows the server's size limit (bytes). */
+  maxFileSize?: number;
 }
 
 export interface UploadContext {
@@ -69,6 +83,7 @@ export interface UploadContext {
   store: UploadStore;
   config: () => Promise<ServerConfig>;
   hints: NetworkHints;
+  l10n: Localizer;
 }
 
 /** Files from this size up are sent in 16 MiB parts unless a part size is given. */
@@ -80,20 +95,19 @@ const PAUSED = Symbol('paused');
 
 type FileLike = Blob & { name?: string; lastModified?: number };
 
-function describeSize(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+/** Reasons that clear by themselves: the upload resumes when the network is back. */
+const NETWORK_REASONS = new Set(['reason.offline', 'reason.connection']);
+
+let localIds = 0;
 
 export class Upload extends Emitter<UploadEvents> {
+  /** Unique in this page from the start (the server's `id` comes later): a list key. */
+  readonly localId = `upload-${++localIds}`;
   state: ClientState = 'idle';
+  /** Why it is paused, rejected or failed, in the uploader's language. */
   reason: string | undefined;
+  /** The same reason as a stable code (see `Reason`). */
+  reasonCode: string | undefined;
   id: string | undefined;
   /** The final manifest (with `result`) once the server is done. */
   manifest: Manifest | undefined;
@@ -118,11 +132,13 @@ export class Upload extends Emitter<UploadEvents> {
   private samples: { at: number; bytes: number }[] = [];
   private resolveDone!: (state: ClientState) => void;
   private completing = false;
+  /** The resume-or-create step while it runs: a cancel waits for it, so an upload it made is deleted. */
+  private opening: Promise<boolean> | undefined;
   private readonly onOnline = () => {
-    if (this.state === 'paused' && this.reason !== 'Paused') this.resume();
+    if (this.state === 'paused' && NETWORK_REASONS.has(this.reasonCode ?? '')) this.resume();
   };
   private readonly onOffline = () => {
-    if (this.state === 'uploading') this.suspend('Offline: the upload continues when the network is back.');
+    if (this.state === 'uploading') this.suspend(this.why('reason.offline'));
   };
 
   constructor(
@@ -156,14 +172,26 @@ export class Upload extends Emitter<UploadEvents> {
     };
   }
 
-  /** Validates, creates or resumes the upload, and sends the parts. Called by the Uploader. */
+  /** Ready, failed, rejected or cancelled: nothing more happens. */
+  get isFinal(): boolean {
+    return FINAL_CLIENT_STATES.includes(this.state);
+  }
+
+  /**
+   * Validates, creates or resumes the upload, and sends the parts. Called by the Uploader; a
+   * second call, or one after cancel(), does nothing. Every await is followed by a check, because
+   * cancel() may have run meanwhile.
+   */
   async start(): Promise<void> {
+    if (this.state !== 'idle') return;
     try {
       this.setState('validating');
       const problem = await this.validate();
+      if (this.isFinal) return;
       if (problem) return this.finish('rejected', problem);
-      const resumed = await this.resumeOrCreate();
-      if (!resumed) return;
+      this.opening = this.resumeOrCreate();
+      const resumed = await this.opening;
+      if (!resumed || this.isFinal) return;
       this.watchNetwork(true);
       this.feed = new ProgressFeed(this.ctx.api, this.id!, this.token, (m) => this.onServerMessage(m));
       this.feed.start();
@@ -176,7 +204,7 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   pause(): void {
-    if (this.state === 'uploading') this.suspend('Paused');
+    if (this.state === 'uploading') this.suspend(this.why('reason.paused'));
   }
 
   resume(): void {
@@ -186,35 +214,60 @@ export class Upload extends Emitter<UploadEvents> {
     this.resync().then(() => this.fill(), (error) => this.onPartError(0, error));
   }
 
+  /**
+   * Wins in every state, also before the first request (add() starts on a microtask, and React's
+   * StrictMode unmounts right after mounting): the state turns `cancelled` at once so nothing new
+   * is sent, then the server upload, if one was or is being made, is deleted. `done` resolves after.
+   */
   async cancel(): Promise<void> {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
-    this.stopTransfers();
+    if (this.isFinal) return void (await this.done);
+    this.finish('cancelled', this.why('reason.cancelled'), undefined, false);
+    await this.opening?.catch(() => undefined);
     if (this.id) await this.ctx.api.abort(this.id, this.token).catch(() => undefined);
     if (this.fp) await this.ctx.store.delete(this.fp);
-    this.finish('cancelled', 'Cancelled');
+    this.resolveDone('cancelled');
   }
 
   // ---- validation and set-up -----------------------------------------------------------------
 
   /** A reason a person can act on, or undefined when the file may be sent. */
-  private async validate(): Promise<string | undefined> {
+  private async validate(): Promise<Reason | undefined> {
     const config = await this.ctx.config();
     const head = new Uint8Array(await this.file.slice(0, SNIFF_BYTES).arrayBuffer());
     const sniffed = sniffType(head);
     const type = this.type || sniffed || '';
     (this as { type: string }).type = type;
-    const kinds = config.allowedTypes.map((t) => t.split('/')[1]?.toUpperCase()).join(', ');
-    if (!type || !config.allowedTypes.includes(type)) {
-      return `“${this.name}” is ${type ? `a ${type} file` : 'of an unknown type'}; accepted are ${kinds}.`;
+    const accept = this.options.accept;
+    const allowed = narrowTypes(config.allowedTypes, accept);
+    const kinds = this.ctx.l10n.list(allowed.map((t) => t.split('/')[1]?.toUpperCase() ?? t));
+    const name = this.name;
+    if (!type || !allowed.includes(type) || (accept && !accepts(accept, type, name))) {
+      return type ? this.why('reason.typeNotAllowed', { name, type, kinds }) : this.why('reason.typeUnknown', { name, kinds });
     }
-    if (this.file.size === 0) return `“${this.name}” is empty.`;
-    if (this.file.size > config.maxFileSize) {
-      return `“${this.name}” is ${describeSize(this.file.size)}; the limit is ${describeSize(config.maxFileSize)}.`;
+    if (this.file.size === 0) return this.why('reason.empty', { name });
+    const limit = Math.min(config.maxFileSize, this.options.maxFileSize ?? Infinity);
+    if (this.file.size > limit) {
+      return this.why('reason.tooLarge', { name, size: this.ctx.l10n.bytes(this.file.size), limit: this.ctx.l10n.bytes(limit) });
     }
     if (!matchesDeclaredType(type, sniffed)) {
-      return `“${this.name}” says it is ${type}, but its content ${sniffed ? `looks like ${sniffed}` : 'does not match'}.`;
+      return sniffed ? this.why('reason.mismatch', { name, type, sniffed }) : this.why('reason.mismatchUnknown', { name, type });
     }
     return undefined;
+  }
+
+  /** A reason from the string table, in the uploader's language. */
+  private why(key: StringKey, params?: Params): Reason {
+    return { code: key, text: this.ctx.l10n.t(key, params) };
+  }
+
+  /** The server's reason (`ERR_CODE: detail`) with the code in words where the table knows it. */
+  private serverReason(reason: string | undefined, fallback: Reason): Reason {
+    if (!reason) return fallback;
+    const [code = '', ...rest] = reason.split(': ');
+    if (!/^ERR_[A-Z0-9_]+$/.test(code)) return { code: fallback.code, text: reason };
+    const key = `reason.${code}`;
+    const text = this.ctx.l10n.has(key) ? `${this.ctx.l10n.t(key as StringKey)} ${rest.join(': ')}`.trim() : reason;
+    return { code, text };
   }
 
   /** Picks up the server's manifest for a known file, or creates a new upload. */
@@ -226,6 +279,7 @@ export class Upload extends Emitter<UploadEvents> {
         const manifest = await this.ctx.api.manifest(known.uploadId, known.uploadToken);
         this.id = known.uploadId;
         this.token = known.uploadToken;
+        if (this.isFinal) return false;
         this.adopt(manifest);
         if (manifest.state === 'created' || manifest.state === 'uploading') return true;
         if (['assembling', 'validating', 'processing'].includes(manifest.state)) return true;
@@ -241,6 +295,7 @@ export class Upload extends Emitter<UploadEvents> {
       // Gone, expired, rejected or unknown to the server: start over.
       await this.ctx.store.delete(this.fp);
     }
+    if (this.isFinal) return false;
     const created = await this.ctx.api.create({
       name: this.name,
       size: this.file.size,
@@ -253,6 +308,8 @@ export class Upload extends Emitter<UploadEvents> {
     });
     this.id = created.id;
     this.token = created.uploadToken;
+    // Cancelled while the create was under way: cancel() deletes it; nothing is kept for resuming.
+    if (this.isFinal) return false;
     this.partSize = created.partSize;
     this.partCount = created.partCount;
     this.queue = Array.from({ length: created.partCount }, (_, i) => i + 1);
@@ -323,6 +380,15 @@ export class Upload extends Emitter<UploadEvents> {
         if (this.state === 'paused' && !this.queue.includes(partNumber)) this.queue.unshift(partNumber);
         return;
       }
+      // A network-level failure may really be the file: changed or deleted on disk since it was
+      // chosen (Chromium fails the request; reading the slice says NotReadableError). Resending
+      // would send other bytes or fail forever, so pause and say so.
+      if (error instanceof ApiError && error.status === 0 && !(await readable(this.file.slice(start, end)))) {
+        if (!this.queue.includes(partNumber)) this.queue.unshift(partNumber);
+        if (this.state === 'uploading') this.suspend(this.why('reason.fileChanged', { name: this.name }));
+        return;
+      }
+      if (this.isFinal) return; // cancelled while the file was checked
       this.emit('part', { partNumber, ok: false, status: error instanceof ApiError ? error.status : undefined });
       this.onPartError(partNumber, error);
     }
@@ -341,9 +407,9 @@ export class Upload extends Emitter<UploadEvents> {
     const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
     if (this.breaker.failure() || offline) {
       if (partNumber > 0) this.queue.unshift(partNumber);
-      this.suspend(offline ? 'Offline: the upload continues when the network is back.' : 'Connection problems: retrying shortly.');
+      this.suspend(this.why(offline ? 'reason.offline' : 'reason.connection'));
       // Half-open: try again after a cool-down even if no `online` event comes.
-      this.later(() => this.state === 'paused' && this.reason?.startsWith('Connection') && this.resume(), 15_000);
+      this.later(() => this.state === 'paused' && this.reasonCode === 'reason.connection' && this.resume(), 15_000);
       return;
     }
     const delay = backoffDelay(attempt, undefined, error.retryAfterSeconds);
@@ -370,7 +436,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   /** Every part was sent: make sure the server assembles (idempotent), then follow its states. */
   private async partsDone(): Promise<void> {
-    if (this.completing || FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.completing || this.isFinal) return;
     this.completing = true;
     this.setState('processing');
     try {
@@ -394,30 +460,31 @@ export class Upload extends Emitter<UploadEvents> {
   // ---- server events -------------------------------------------------------------------------
 
   private onServerMessage(message: EventMessage): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.isFinal) return;
     if (message.type === 'progress') return this.acknowledge(message.confirmedBytes, message.confirmedParts);
-    if (message.type === 'derivative') return this.emit('derivative', message.derivative);
+    const api = this.ctx.api;
+    if (message.type === 'derivative') return this.emit('derivative', api.resolveDerivative(message.derivative));
     if (message.type === 'snapshot') {
       this.acknowledge(message.manifest.confirmedBytes, message.manifest.confirmedParts);
-      if (message.manifest.state === 'ready') this.manifest = message.manifest;
+      if (message.manifest.state === 'ready') this.manifest = api.resolveManifest(message.manifest);
       return this.onServerState(message.manifest.state, message.manifest.reason);
     }
-    this.onServerState(message.state, message.reason, message.result);
+    this.onServerState(message.state, message.reason, message.result && api.resolveResult(message.result));
   }
 
   private onServerState(state: UploadState, reason?: string, result?: UploadResult): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+    if (this.isFinal) return;
     switch (state) {
       case 'ready':
         if (result && this.manifest === undefined) this.manifest = { result } as Manifest;
         void this.finishReady();
         return;
       case 'rejected':
-        return this.finish('rejected', reason ?? 'The server rejected the file.', state);
+        return this.finish('rejected', this.serverReason(reason, this.why('reason.serverRejected')), state);
       case 'failed':
       case 'expired':
       case 'aborted':
-        return this.finish('failed', reason ?? `The upload was ${state}.`, state);
+        return this.finish('failed', this.serverReason(reason, this.why('reason.serverEnded', { state })), state);
       case 'assembling':
       case 'validating':
       case 'processing':
@@ -456,16 +523,18 @@ export class Upload extends Emitter<UploadEvents> {
 
   private lastServerState: UploadState | undefined;
 
-  private setState(state: ClientState, reason?: string, serverState?: UploadState): void {
+  private setState(state: ClientState, reason?: Reason, serverState?: UploadState): void {
+    if (this.isFinal) return; // a final state is final, whatever an earlier await comes back with
     // The same client state may cover several server states (processing: assembling → validating → processing).
-    if (this.state === state && this.reason === reason && (serverState === undefined || serverState === this.lastServerState)) return;
+    if (this.state === state && this.reasonCode === reason?.code && (serverState === undefined || serverState === this.lastServerState)) return;
     if (serverState !== undefined) this.lastServerState = serverState;
     this.state = state;
-    this.reason = reason;
-    this.emit('state', { state, ...(reason ? { reason } : {}), ...(serverState ? { serverState } : {}) });
+    this.reason = reason?.text;
+    this.reasonCode = reason?.code;
+    this.emit('state', { state, ...(reason ? { reason: reason.text, reasonCode: reason.code } : {}), ...(serverState ? { serverState } : {}) });
   }
 
-  private suspend(reason: string): void {
+  private suspend(reason: Reason): void {
     this.setState('paused', reason);
     this.stopTransfers(false);
   }
@@ -482,18 +551,19 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   private fail(error: unknown): void {
+    if (this.isFinal) return;
     const code = error instanceof ApiError ? error.code ?? `HTTP_${error.status}` : 'ERR_CLIENT';
     const message = error instanceof Error ? error.message : String(error);
     this.emit('error', { code, message });
-    this.finish('failed', message);
+    this.finish('failed', { code, text: message });
   }
 
-  private finish(state: ClientState, reason?: string, serverState?: UploadState): void {
-    if (FINAL_CLIENT_STATES.includes(this.state)) return;
+  private finish(state: ClientState, reason?: Reason, serverState?: UploadState, settle = true): void {
+    if (this.isFinal) return;
     this.stopTransfers();
     this.watchNetwork(false);
     this.setState(state, reason, serverState);
-    this.resolveDone(state);
+    if (settle) this.resolveDone(state);
   }
 
   private watchNetwork(on: boolean): void {
@@ -505,5 +575,15 @@ export class Upload extends Emitter<UploadEvents> {
       removeEventListener('online', this.onOnline);
       removeEventListener('offline', this.onOffline);
     }
+  }
+}
+
+/** False when the browser can no longer read the bytes (the file changed or went away). */
+async function readable(slice: Blob): Promise<boolean> {
+  try {
+    await slice.slice(0, 1).arrayBuffer();
+    return true;
+  } catch {
+    return false;
   }
 }

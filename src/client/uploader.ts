@@ -6,8 +6,9 @@ import { ApiClient, type ApiClientOptions, type ServerConfig } from './api-clien
 import type { NetworkHints } from './concurrency';
 import { Upload, type UploadOptions } from './upload';
 import { defaultUploadStore, type StoredUpload, type UploadStore } from './upload-store';
+import { localizer, type Localizer, type LocalizerOptions } from './i18n/localizer';
 
-export interface UploaderOptions extends Partial<ApiClientOptions> {
+export interface UploaderOptions extends Partial<ApiClientOptions>, LocalizerOptions {
   /** Where resumable manifests are kept; IndexedDB in browsers, memory in Node by default. */
   store?: UploadStore;
   /** Defaults for every upload added. */
@@ -27,11 +28,14 @@ function networkHints(): NetworkHints {
 export class Uploader {
   readonly api: ApiClient;
   readonly store: UploadStore;
+  /** The language of every message (reasons included); `locale` and `strings` choose it. */
+  readonly l10n: Localizer;
   private configPromise: Promise<ServerConfig> | undefined;
 
   constructor(private readonly options: UploaderOptions = {}) {
     this.api = new ApiClient({ endpoint: options.endpoint ?? '', getAuthToken: options.getAuthToken, fetch: options.fetch });
     this.store = options.store ?? defaultUploadStore();
+    this.l10n = localizer({ locale: options.locale, strings: options.strings });
   }
 
   /** The server's limits and allowlist, fetched once. */
@@ -45,7 +49,7 @@ export class Uploader {
 
   /** Starts uploading `file` (resuming it if this browser uploaded part of it before). */
   add(file: Blob & { name?: string; lastModified?: number }, options: UploadOptions = {}): Upload {
-    const upload = new Upload(file, { api: this.api, store: this.store, config: () => this.config(), hints: networkHints() }, {
+    const upload = new Upload(file, { api: this.api, store: this.store, config: () => this.config(), hints: networkHints(), l10n: this.l10n }, {
       ...this.options.defaults,
       ...options,
     });

@@ -6,11 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './browser';
 import { startDevServer, type DevServer } from './dev-server';
 import { pdf, png, sha256 } from './fixtures';
+import { gateParts } from './page-helpers';
 
 const MiB = 1024 * 1024;
 const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
@@ -41,7 +42,11 @@ async function openPage(context?: BrowserContext): Promise<{ page: Page; request
   const requests: string[] = [];
   page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`));
   await page.goto(server.url);
-  await page.waitForFunction(() => !document.querySelector('#limits')?.textContent?.startsWith('Loading'));
+  // The page is the <upload-dropzone> component: its parts live in its (open) shadow root.
+  await page.waitForFunction(() => {
+    const limits = document.querySelector('upload-dropzone')?.shadowRoot?.querySelector('#limits')?.textContent;
+    return !!limits && !limits.startsWith('Loading');
+  });
   return { page, requests };
 }
 
@@ -62,7 +67,7 @@ async function recordProgress(page: Page): Promise<void> {
         const name = bar.closest<HTMLElement>('.card')?.dataset.name ?? '?';
         (log[name] ??= []).push(Number(bar.getAttribute('aria-valuenow')));
       }
-    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    }).observe(document.querySelector('upload-dropzone')!.shadowRoot!, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   });
 }
 
@@ -73,28 +78,6 @@ async function downloaded(page: Page, name: string): Promise<string> {
   const res = await fetch(new URL(href!, server.url));
   expect(res.status).toBe(200);
   return sha256(new Uint8Array(await res.arrayBuffer()));
-}
-
-/**
- * Lets parts 1..`free` through and holds every later part's PUT until `release()`: a way to pause
- * mid-upload at a known point (by part number, since parallel requests arrive in any order).
- */
-async function gateParts(page: Page, free: number) {
-  const held: Route[] = [];
-  let open = false;
-  await page.route('**/api/uploads/*/parts/*', async (route) => {
-    const partNumber = Number(new URL(route.request().url()).pathname.split('/').pop());
-    if (open || partNumber <= free) return route.continue().catch(() => undefined);
-    held.push(route);
-  });
-  return {
-    held,
-    async release() {
-      open = true;
-      for (const route of held.splice(0)) await route.continue().catch(() => undefined);
-      await page.unrouteAll({ behavior: 'ignoreErrors' });
-    },
-  };
 }
 
 describe('upload page in Chromium', () => {
@@ -218,9 +201,10 @@ describe('upload page in Chromium', () => {
     await page.exposeFunction('reportState', (s: string) => states.push(s));
     await page.evaluate(() => {
       new MutationObserver(() => {
-        const state = document.querySelector<HTMLElement>('.card[data-name="offline.pdf"]')?.dataset.state;
+        const root = document.querySelector('upload-dropzone')!.shadowRoot!;
+        const state = root.querySelector<HTMLElement>('.card[data-name="offline.pdf"]')?.dataset.state;
         if (state) (window as unknown as { reportState: (s: string) => void }).reportState(state);
-      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+      }).observe(document.querySelector('upload-dropzone')!.shadowRoot!, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
     });
     const gate = await gateParts(page, 1);
     await page.setInputFiles('#file-input', path);

@@ -79,4 +79,89 @@ describe('client library in Node', () => {
     const manifest = await uploader.api.manifest(id, (upload as unknown as { token: string }).token);
     expect(manifest.state).toBe('aborted');
   });
+
+  // Issue 18: `add()` starts on a microtask, so a cancel() in the same tick (React StrictMode's
+  // mount → unmount → mount does exactly this) must still win, as must one at any later step.
+  describe('cancel wins in every state, before the first request too', () => {
+    /** Every request the client makes, and the upload ids it created, in order. */
+    function recordingFetch(hold?: (method: string, path: string) => Promise<void> | undefined) {
+      const requests: string[] = [];
+      const created: { id: string; uploadToken: string }[] = [];
+      const fetchImpl: typeof fetch = async (input, init) => {
+        const method = init?.method ?? 'GET';
+        const path = new URL(String(input)).pathname;
+        requests.push(`${method} ${path}`);
+        await hold?.(method, path);
+        const res = await fetch(input, init);
+        if (method === 'POST' && path === '/api/uploads' && res.ok) created.push((await res.clone().json()) as { id: string; uploadToken: string });
+        return res;
+      };
+      return { requests, created, fetchImpl };
+    }
+
+    /** No part was sent; any upload the server created was deleted again and is aborted there. */
+    async function expectNothingLeft(uploader: Uploader, log: ReturnType<typeof recordingFetch>) {
+      expect(log.requests.filter((r) => r.startsWith('PUT '))).toEqual([]);
+      for (const { id, uploadToken } of log.created) {
+        expect(log.requests).toContain(`DELETE /api/uploads/${id}`);
+        expect((await uploader.api.manifest(id, uploadToken)).state).toBe('aborted');
+      }
+      expect(await uploader.pending()).toEqual([]);
+    }
+
+    it('cancel() right after add(): no create, no part', async () => {
+      const log = recordingFetch();
+      const uploader = new Uploader({ endpoint: server().url, fetch: log.fetchImpl });
+      const upload = uploader.add(new Blob([new Uint8Array(pdf(6 * MiB, 64))], { type: 'application/pdf' }), { name: 'now.pdf', partSize: 5 * MiB });
+      const states: ClientState[] = [];
+      upload.on('state', ({ state }) => states.push(state));
+      void upload.cancel();
+      expect(await upload.done).toBe('cancelled');
+      // Give a wrongly scheduled start every chance to run.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(upload.state).toBe('cancelled');
+      expect(states).toEqual(['cancelled']);
+      expect(log.requests.filter((r) => r.includes('/api/uploads'))).toEqual([]);
+      await expectNothingLeft(uploader, log);
+    });
+
+    it('cancel() while the create request is in flight: the created upload is deleted, no part is sent', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let createSeen!: () => void;
+      const seen = new Promise<void>((r) => (createSeen = r));
+      const log = recordingFetch((method, path) => {
+        if (method === 'POST' && path === '/api/uploads') {
+          createSeen();
+          return gate;
+        }
+        return undefined;
+      });
+      const uploader = new Uploader({ endpoint: server().url, fetch: log.fetchImpl });
+      const upload = uploader.add(new Blob([new Uint8Array(pdf(6 * MiB, 65))], { type: 'application/pdf' }), { name: 'mid-create.pdf', partSize: 5 * MiB });
+      await seen;
+      const cancelled = upload.cancel();
+      release();
+      await cancelled;
+      expect(await upload.done).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(upload.state).toBe('cancelled');
+      expect(log.created).toHaveLength(1);
+      await expectNothingLeft(uploader, log);
+    });
+
+    it('cancel() while validating (config and file read under way): no create, no part', async () => {
+      const log = recordingFetch();
+      const uploader = new Uploader({ endpoint: server().url, fetch: log.fetchImpl });
+      const upload = uploader.add(new Blob([new Uint8Array(pdf(6 * MiB, 66))], { type: 'application/pdf' }), { name: 'validating.pdf', partSize: 5 * MiB });
+      await new Promise<void>((resolve) => upload.on('state', ({ state }) => state === 'validating' && resolve()));
+      await upload.cancel();
+      expect(await upload.done).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(upload.state).toBe('cancelled');
+      expect(log.requests.filter((r) => r.startsWith('POST /api/uploads'))).toEqual([]);
+      await expectNothingLeft(uploader, log);
+    });
+  });
 });
+

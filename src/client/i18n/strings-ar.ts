@@ -1,0 +1,71 @@
+/** @module Arabic strings (right to left; see strings-en.ts for the keys and placeholders). */
+import type { Strings } from './strings-en';
+
+export const ar: Partial<Strings> = {
+  'page.title': 'رفع الملفات',
+  'page.subtitle': 'رفع قابل للاستئناف، بالتوازي، مباشرةً إلى الحافة. أغلق التبويب وعُد لاحقًا: يكمل من حيث توقف.',
+
+  'zone.label': 'رفع الملفات',
+  'zone.drop': 'أفلت الملفات هنا',
+  'zone.or': 'أو',
+  'zone.choose': 'اختر ملفات',
+  'zone.chooseOne': 'اختر ملفًا',
+  'zone.paste': 'يمكنك أيضًا لصق الصور.',
+  'zone.loading': 'جارٍ تحميل الحدود…',
+  'zone.limits': '{types} · حتى {size} لكل ملف',
+  'zone.unreachable': 'خدمة الرفع غير متاحة حاليًا.',
+
+  'list.label': 'الملفات المرفوعة',
+  'pending.title': 'عمليات رفع لم تكتمل',
+  'pending.reselect': 'اختر هذا الملف مرة أخرى للاستئناف',
+
+  'action.pause': 'إيقاف مؤقت',
+  'action.resume': 'استئناف',
+  'action.cancel': 'إلغاء',
+  'action.dismiss': 'إخفاء',
+  'action.discard': 'تجاهل',
+  'action.retry': 'إعادة المحاولة',
+  'action.label': '{action} {name}',
+
+  'state.idle': 'في الانتظار',
+  'state.validating': 'جارٍ التحقق',
+  'state.uploading': 'جارٍ الرفع',
+  'state.paused': 'متوقف مؤقتًا',
+  'state.processing': 'جارٍ المعالجة',
+  'state.ready': 'جاهز',
+  'state.failed': 'فشل',
+  'state.rejected': 'مرفوض',
+  'state.cancelled': 'ملغى',
+
+  'progress.label': 'تقدّم رفع {name}',
+  'progress.value': '{percent}، {confirmed} من {total}',
+  'progress.speed': '{size}/ث',
+  'progress.left': 'متبقٍّ {duration}',
+  'progress.almostDone': 'أقل من ثانية متبقية',
+  'progress.processing': 'جارٍ فحص الملف وتجهيزه…',
+
+  'result.open': 'فتح الملف',
+  'result.derivative': '{variant} من {name} ({width}×{height})',
+  'result.resized': 'صُغّر قبل الرفع: {original} ← {size}',
+
+  'announce.state': '{name}: {state}.',
+  'announce.stateReason': '{name}: {state}. {reason}',
+  'announce.removed': 'أُزيل {name} من القائمة.',
+
+  'reason.typeNotAllowed': '«{name}» ملف من نوع {type}؛ الأنواع المقبولة: {kinds}.',
+  'reason.typeUnknown': '«{name}» من نوع غير معروف؛ الأنواع المقبولة: {kinds}.',
+  'reason.empty': '«{name}» فارغ.',
+  'reason.tooLarge': 'حجم «{name}» ‏{size}؛ الحد الأقصى {limit}.',
+  'reason.mismatch': '«{name}» يدّعي أنه {type}، لكن محتواه يبدو {sniffed}.',
+  'reason.mismatchUnknown': '«{name}» يدّعي أنه {type}، لكن محتواه لا يطابق ذلك.',
+  'reason.tooMany': 'ملف واحد فقط في كل مرة هنا؛ لم يُضَف «{name}».',
+  'reason.paused': 'متوقف مؤقتًا',
+  'reason.offline': 'غير متصل: يستمر الرفع عند عودة الشبكة.',
+  'reason.connection': 'مشكلات في الاتصال: ستُعاد المحاولة قريبًا.',
+  'reason.fileChanged': 'تغيّر «{name}» أو لم يعد قابلًا للقراءة؛ اختره مرة أخرى للمتابعة.',
+  'reason.cancelled': 'ملغى',
+  'reason.serverRejected': 'رفض الخادم الملف.',
+  'reason.serverEnded': 'انتهى الرفع على الخادم ({state}).',
+  'reason.ERR_TYPE_MISMATCH': 'محتوى الملف لا يطابق نوعه.',
+  'reason.ERR_MALWARE_FOUND': 'أبلغ فاحص الفيروسات عن الملف.',
+};

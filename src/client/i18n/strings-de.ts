@@ -1,0 +1,71 @@
+/** @module German strings (see strings-en.ts for the keys and placeholders). */
+import type { Strings } from './strings-en';
+
+export const de: Partial<Strings> = {
+  'page.title': 'Dateien hochladen',
+  'page.subtitle': 'Fortsetzbar, parallel, direkt an den Edge. Tab schließen und wiederkommen: Es geht dort weiter, wo es aufgehört hat.',
+
+  'zone.label': 'Dateien hochladen',
+  'zone.drop': 'Dateien hier ablegen',
+  'zone.or': 'oder',
+  'zone.choose': 'Dateien auswählen',
+  'zone.chooseOne': 'eine Datei auswählen',
+  'zone.paste': 'Bilder können auch eingefügt werden.',
+  'zone.loading': 'Grenzen werden geladen…',
+  'zone.limits': '{types} · jeweils bis {size}',
+  'zone.unreachable': 'Der Upload-Dienst ist gerade nicht erreichbar.',
+
+  'list.label': 'Uploads',
+  'pending.title': 'Unvollständige Uploads',
+  'pending.reselect': 'Diese Datei erneut auswählen, um fortzufahren',
+
+  'action.pause': 'Pausieren',
+  'action.resume': 'Fortsetzen',
+  'action.cancel': 'Abbrechen',
+  'action.dismiss': 'Ausblenden',
+  'action.discard': 'Verwerfen',
+  'action.retry': 'Erneut versuchen',
+  'action.label': '{name}: {action}',
+
+  'state.idle': 'Wartet',
+  'state.validating': 'Wird geprüft',
+  'state.uploading': 'Wird hochgeladen',
+  'state.paused': 'Pausiert',
+  'state.processing': 'Wird verarbeitet',
+  'state.ready': 'Fertig',
+  'state.failed': 'Fehlgeschlagen',
+  'state.rejected': 'Abgelehnt',
+  'state.cancelled': 'Abgebrochen',
+
+  'progress.label': 'Upload-Fortschritt von {name}',
+  'progress.value': '{percent}, {confirmed} von {total}',
+  'progress.speed': '{size}/s',
+  'progress.left': 'noch {duration}',
+  'progress.almostDone': 'noch weniger als eine Sekunde',
+  'progress.processing': 'Die Datei wird geprüft und vorbereitet…',
+
+  'result.open': 'Datei öffnen',
+  'result.derivative': '{variant} von {name} ({width}×{height})',
+  'result.resized': 'Vor dem Hochladen verkleinert: {original} → {size}',
+
+  'announce.state': '{name}: {state}.',
+  'announce.stateReason': '{name}: {state}. {reason}',
+  'announce.removed': '{name} wurde aus der Liste entfernt.',
+
+  'reason.typeNotAllowed': '„{name}“ ist eine {type}-Datei; erlaubt sind {kinds}.',
+  'reason.typeUnknown': '„{name}“ hat einen unbekannten Typ; erlaubt sind {kinds}.',
+  'reason.empty': '„{name}“ ist leer.',
+  'reason.tooLarge': '„{name}“ ist {size} groß; die Grenze ist {limit}.',
+  'reason.mismatch': '„{name}“ gibt sich als {type} aus, der Inhalt sieht aber nach {sniffed} aus.',
+  'reason.mismatchUnknown': '„{name}“ gibt sich als {type} aus, der Inhalt passt aber nicht dazu.',
+  'reason.tooMany': 'Hier nur eine Datei auf einmal; „{name}“ wurde nicht hinzugefügt.',
+  'reason.paused': 'Pausiert',
+  'reason.offline': 'Offline: Der Upload geht weiter, sobald das Netz wieder da ist.',
+  'reason.connection': 'Verbindungsprobleme: gleich neuer Versuch.',
+  'reason.fileChanged': '„{name}“ wurde geändert oder ist nicht mehr lesbar; bitte erneut auswählen, um fortzufahren.',
+  'reason.cancelled': 'Abgebrochen',
+  'reason.serverRejected': 'Der Server hat die Datei abgelehnt.',
+  'reason.serverEnded': 'Der Upload wurde auf dem Server beendet ({state}).',
+  'reason.ERR_TYPE_MISMATCH': 'Der Inhalt der Datei passt nicht zu ihrem Typ.',
+  'reason.ERR_MALWARE_FOUND': 'Der Virenscanner hat die Datei gemeldet.',
+};
