@@ -6,6 +6,7 @@
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import type { DerivativeInfo, EventMessage, Manifest, UploadResult, UploadState } from '../protocol/messages';
+import { isAccepting, isBusy } from '../protocol/upload-states';
 import { ApiError, type ApiClient, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { Emitter } from './emitter';
@@ -281,8 +282,7 @@ export class Upload extends Emitter<UploadEvents> {
         this.token = known.uploadToken;
         if (this.isFinal) return false;
         this.adopt(manifest);
-        if (manifest.state === 'created' || manifest.state === 'uploading') return true;
-        if (['assembling', 'validating', 'processing'].includes(manifest.state)) return true;
+        if (isAccepting(manifest.state) || isBusy(manifest.state)) return true;
         if (manifest.state === 'ready') {
           await this.ctx.store.delete(this.fp);
           this.manifest = manifest;
@@ -430,7 +430,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   private async resync(): Promise<void> {
     const manifest = await this.ctx.api.manifest(this.id!, this.token);
-    if (manifest.state === 'created' || manifest.state === 'uploading') this.adopt(manifest);
+    if (isAccepting(manifest.state)) this.adopt(manifest);
     else this.onServerMessage({ type: 'snapshot', manifest });
   }
 
