@@ -18,6 +18,8 @@ export interface Env {
   CREATE_LIMIT_OWNER?: RateLimit;
   CREATE_LIMIT_IP?: RateLimit;
   PART_LIMIT?: RateLimit;
+  /** Workers Analytics Engine dataset for upload metrics (optional: without it, no metrics are written). */
+  METRICS?: AnalyticsEngineDataset;
 
   /** Limits and allowlist (strings, as wrangler vars are); defaults live in config.ts. */
   MAX_FILE_SIZE?: string;

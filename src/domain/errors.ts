@@ -48,6 +48,8 @@ export const ERROR_STATUS = {
   ERR_INTERNAL: 500,
   ERR_STORAGE: 502,
   ERR_NOT_CONFIGURED: 503,
+  /** `GET /api/health`: a setting or binding the service needs is missing or not answering. */
+  ERR_UNHEALTHY: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -57,6 +59,16 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/** What an error answer's JSON body is: the error, plus the request's id to quote when reporting it. */
+export interface ErrorPayload {
+  error: ErrorBody & { requestId?: string };
+}
+
+/** The one renderer of error bodies: every error answer of the API is built here. */
+export function errorPayload(error: ErrorBody, requestId?: string): ErrorPayload {
+  return { error: requestId ? { ...error, requestId } : error };
 }
 
 /** An error that knows its stable code; rendered to JSON by the one error handler. */

@@ -12,16 +12,27 @@ import { R2Store } from '../storage/r2-store';
 import { makeDerivatives } from './make-derivatives';
 import { validateUpload } from './validate-upload';
 
-export async function processUpload(message: ProcessMessage, env: Env): Promise<void> {
+/** What one delivery did, for the queue handler's log line and metrics. */
+export interface ProcessOutcome {
+  outcome: 'ready' | 'rejected' | 'failed' | 'continued' | 'skipped';
+  /** The reason code of a rejection or failure. */
+  code?: string;
+  detectedType?: string;
+  /** Bytes hashed and scanned by this delivery, when it processed one slice of a larger file. */
+  sliceBytes?: number;
+  cpuMs?: number;
+}
+
+export async function processUpload(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
   const session = sessionStub(env, message.uploadId);
   const decided = (state: string) => state !== 'validating' && state !== 'processing';
-  if (decided(unwrap(await session.processingTarget()).state)) return; // a redelivery: nothing to do
+  if (decided(unwrap(await session.processingTarget()).state)) return { outcome: 'skipped' }; // a redelivery: nothing to do
   // A concurrent delivery of the same job holds the claim: this one fails and retries later.
   const { leaseId } = unwrap(await session.beginProcessing());
   try {
     const target = unwrap(await session.processingTarget());
-    if (decided(target.state)) return; // decided while we waited for the claim
-    await runPipeline(message, env, session, target);
+    if (decided(target.state)) return { outcome: 'skipped' }; // decided while we waited for the claim
+    return await runPipeline(message, env, session, target);
   } finally {
     await session.endProcessing(leaseId);
   }
@@ -32,7 +43,7 @@ async function runPipeline(
   env: Env,
   session: ReturnType<typeof sessionStub>,
   target: ProcessMessage & { owner: string },
-): Promise<void> {
+): Promise<ProcessOutcome> {
   const store = new R2Store(env.BUCKET);
   // Read what the session serves: after a deduplication that is the shared object, not our copy.
   const source: ProcessMessage = { ...message, key: target.key };
@@ -42,7 +53,7 @@ async function runPipeline(
     // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
     if (target.key === message.key) await store.delete(message.key);
     unwrap(await session.finishProcessing(validation));
-    return;
+    return { outcome: 'rejected', code: validation.code };
   }
 
   // Identical bytes already stored for this owner: point the session at them first, then drop
@@ -68,7 +79,7 @@ async function runPipeline(
     // The session releases the content (and deletes what nothing else references).
     if (claim.key === message.key) await store.delete(message.key);
     unwrap(await session.finishProcessing({ ok: false, code: 'ERR_IMAGE_CORRUPT', message: `The image cannot be decoded: ${corrupt}` }));
-    return;
+    return { outcome: 'rejected', code: 'ERR_IMAGE_CORRUPT' };
   }
   unwrap(
     await session.finishProcessing({
@@ -84,4 +95,5 @@ async function runPipeline(
       },
     }),
   );
+  return { outcome: 'ready', detectedType: validation.detectedType };
 }
