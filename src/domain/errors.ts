@@ -18,7 +18,6 @@ export const ERROR_STATUS = {
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,
   ERR_TOKEN_SCOPE: 403,
-  ERR_FORBIDDEN: 403,
   ERR_ORIGIN_NOT_ALLOWED: 403,
   ERR_QUOTA_STORAGE: 403,
   ERR_NOT_FOUND: 404,
@@ -53,6 +52,33 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * Why an upload ended `rejected` or `failed`: not HTTP answers but the `reason` of the manifest and
+ * of `state` events (`"<CODE>: <message>"`), so a client can say what to do about it.
+ */
+export const REASON_CODES = {
+  /** rejected: the bytes are not the declared type, or the type is not allowed. */
+  ERR_TYPE_MISMATCH: 'rejected',
+  /** rejected: a scanner found malware (or an executable or script posing as media). */
+  ERR_MALWARE_FOUND: 'rejected',
+  /** rejected: an image ends before its format says it should. */
+  ERR_IMAGE_TRUNCATED: 'rejected',
+  /** rejected: an image that cannot be decoded. */
+  ERR_IMAGE_CORRUPT: 'rejected',
+  /** rejected: the SHA-256 the client declared at creation does not match the bytes (also tus's 460 above). */
+  ERR_CHECKSUM_MISMATCH: 'rejected',
+  /** rejected: the assembled object is gone from storage. */
+  ERR_OBJECT_MISSING: 'rejected',
+  /** failed: R2 would not assemble the parts after every attempt. */
+  ERR_ASSEMBLY_FAILED: 'failed',
+  /** failed: processing failed after every retry (dead-letter queue). */
+  ERR_PROCESSING_FAILED: 'failed',
+  /** failed: processing never reported back, even after being queued again. */
+  ERR_PROCESSING_TIMEOUT: 'failed',
+} as const;
+
+export type ReasonCode = keyof typeof REASON_CODES;
 
 /** The wire and RPC shape of an error: what clients see under `error`. */
 export interface ErrorBody {

@@ -3,6 +3,7 @@
  * its type (and dead letters by queue name), acks on success, retries with exponential backoff.
  * Each message gets one structured log line (with the request id it carries) and its metrics.
  */
+import type { ReasonCode } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import { logLine } from '../observability/log-line';
@@ -15,7 +16,7 @@ import { processUpload, type ProcessOutcome } from './process-consumer';
 /** Seconds before retry n (1-based): 2, 4, 8 … capped at 5 minutes. */
 export const retryDelaySeconds = (attempts: number): number => Math.min(300, 2 ** Math.max(1, attempts));
 
-const FAILED_REASON = 'ERR_PROCESSING_FAILED';
+const FAILED_REASON: ReasonCode = 'ERR_PROCESSING_FAILED';
 
 async function handle(queue: string, body: QueueMessage, env: Env): Promise<ProcessOutcome | undefined> {
   if (queue.endsWith('-dlq')) {

@@ -7,6 +7,7 @@ import { loadConfig } from '../config';
 import { looksComplete, TAIL_BYTES } from '../domain/completeness';
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import { toHex } from '../domain/base64url';
+import type { ReasonCode } from '../domain/errors';
 import type { Env } from '../env';
 import { BuiltinScanner } from '../media/builtin-scanner';
 import { ClamdScanner } from '../media/clamd-scanner';
@@ -16,7 +17,7 @@ import type { R2Store } from '../storage/r2-store';
 
 export type Validation =
   | { ok: true; detectedType: string; sha256: string; scannedBy: string }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: ReasonCode; message: string };
 
 /** Scanners after the built-in one, from configuration (CLAMD_HOST / CLAMD_PORT). */
 export function extraScanners(env: Env): Scanner[] {
