@@ -32,6 +32,8 @@ export interface AppConfig {
   tokenTtlSeconds: number;
   /** A processing job silent for this long is queued again. */
   processingWatchdogSeconds: number;
+  /** Bytes the processing consumer hashes and scans per invocation (see src/queues/hash-scan-slice.ts). */
+  processingSliceBytes: number;
   quotas: QuotaLimits;
   allowAnonymous: boolean;
   jwtSecret?: string;
@@ -43,6 +45,12 @@ export interface AppConfig {
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
+
+/**
+ * Bytes per processing slice. Chosen from the benchmark (npm run bench:processing): see
+ * docs/processing-limits.md for the measurement and the arithmetic against `[limits] cpu_ms`.
+ */
+export const DEFAULT_PROCESSING_SLICE_BYTES = 1024 * MiB;
 
 const cache = new WeakMap<object, AppConfig>();
 
@@ -81,6 +89,7 @@ export function loadConfig(env: Env): AppConfig {
     uploadTtlSeconds: integer(env.UPLOAD_TTL_SECONDS, 24 * 3600, 'UPLOAD_TTL_SECONDS'),
     tokenTtlSeconds: integer(env.UPLOAD_TOKEN_TTL_SECONDS, 7 * 24 * 3600, 'UPLOAD_TOKEN_TTL_SECONDS'),
     processingWatchdogSeconds: integer(env.PROCESSING_WATCHDOG_SECONDS, 900, 'PROCESSING_WATCHDOG_SECONDS'),
+    processingSliceBytes: integer(env.PROCESSING_SLICE_BYTES, DEFAULT_PROCESSING_SLICE_BYTES, 'PROCESSING_SLICE_BYTES'),
     quotas: {
       maxActiveUploads: integer(env.QUOTA_MAX_ACTIVE_UPLOADS, 100, 'QUOTA_MAX_ACTIVE_UPLOADS'),
       maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),

@@ -39,6 +39,8 @@ export interface Env {
   CLAMD_PORT?: string;
   /** Seconds after which a processing job that has not reported back is queued again (default 900). */
   PROCESSING_WATCHDOG_SECONDS?: string;
+  /** Bytes hashed and scanned per processing invocation (default in config.ts, from the benchmark). */
+  PROCESSING_SLICE_BYTES?: string;
   /** Cache-Control for originals served from /media/:id. */
   ORIGINALS_CACHE_CONTROL?: string;
 

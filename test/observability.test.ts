@@ -112,7 +112,7 @@ describe('metrics and queue logs', () => {
       body: JSON.stringify({ name: 'm.pdf', size: bytes.length, type: 'application/pdf' }),
     });
     const upload = (await res.json()) as Awaited<ReturnType<typeof createUpload>>;
-    expect(dataset.points).toEqual([{ indexes: ['upload_created'], blobs: ['upload_created', 'application/pdf', ''], doubles: [3000, 0, 0, 0] }]);
+    expect(dataset.points).toEqual([{ indexes: ['upload_created'], blobs: ['upload_created', 'application/pdf', ''], doubles: [3000, 0, 0] }]);
 
     // The pipeline runs for real, then the session is put back to "validating" and the job delivered again.
     expect((await putPart(upload, 1, bytes)).status).toBe(200);

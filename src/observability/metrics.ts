@@ -7,9 +7,9 @@
  *   `processing_slice`), so sampling keeps events of each kind;
  * - blob1: the event again, blob2: the detail (content type for created/ready, the reason code
  *   for rejected/failed), blob3: the request id that caused it (when known);
- * - double1: bytes, double2: duration in ms (processing time, or time to ready when the upload's
- *   creation time is known), double3: processing CPU estimate in ms (see the processing consumer),
- *   double4: part retries.
+ * - double1: bytes (declared at creation; the file's at ready/rejected; the slice's for slices),
+ *   double2: wall time in ms of the processing invocation, double3: part retries (reserved: the
+ *   session, which sees re-sent parts, does not report them yet).
  */
 
 export type MetricEvent = 'upload_created' | 'upload_ready' | 'upload_rejected' | 'upload_failed' | 'processing_slice';
@@ -20,7 +20,6 @@ export interface MetricPoint {
   requestId?: string;
   bytes?: number;
   durationMs?: number;
-  cpuMs?: number;
   partRetries?: number;
 }
 
@@ -40,7 +39,7 @@ export function dataPoint(point: MetricPoint): AnalyticsEngineDataPoint {
   return {
     indexes: [point.event],
     blobs: [point.event, point.detail ?? '', point.requestId ?? ''],
-    doubles: [point.bytes ?? 0, point.durationMs ?? 0, point.cpuMs ?? 0, point.partRetries ?? 0],
+    doubles: [point.bytes ?? 0, point.durationMs ?? 0, point.partRetries ?? 0],
   };
 }
 

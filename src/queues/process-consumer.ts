@@ -2,7 +2,8 @@
  * @module The processing consumer for `upload.assembled`: validate and scan (nothing is servable
  * before this passes), deduplicate by content, make image derivatives, then report to the session.
  * Idempotent: the session ignores work on an upload it no longer processes, derivative keys are
- * deterministic, and the ledger counts an upload's content once.
+ * deterministic, and the ledger counts an upload's content once. Large files are validated in
+ * slices, one per delivery: each saves its progress in R2 and queues the same message again.
  */
 import { unwrap } from '../domain/errors';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
@@ -10,6 +11,7 @@ import type { Env } from '../env';
 import type { ProcessMessage } from '../protocol/messages';
 import { R2Store } from '../storage/r2-store';
 import { makeDerivatives } from './make-derivatives';
+import { deleteSliceState } from './slice-state';
 import { validateUpload } from './validate-upload';
 
 /** What one delivery did, for the queue handler's log line and metrics. */
@@ -20,10 +22,23 @@ export interface ProcessOutcome {
   detectedType?: string;
   /** Bytes hashed and scanned by this delivery, when it processed one slice of a larger file. */
   sliceBytes?: number;
-  cpuMs?: number;
+  /** Where the next slice starts. */
+  sliceOffset?: number;
 }
 
 export async function processUpload(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
+  const outcome = await claimAndRun(message, env);
+  if (outcome.outcome === 'continued') {
+    // Sent only after the claim is released, so the next slice is not refused by our own claim.
+    await env.PROCESS_QUEUE.send(message);
+  } else {
+    // Processing ended (or had ended): the slice progress is no longer needed.
+    await deleteSliceState(new R2Store(env.BUCKET), message.uploadId);
+  }
+  return outcome;
+}
+
+async function claimAndRun(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
   const session = sessionStub(env, message.uploadId);
   const decided = (state: string) => state !== 'validating' && state !== 'processing';
   if (decided(unwrap(await session.processingTarget()).state)) return { outcome: 'skipped' }; // a redelivery: nothing to do
@@ -49,6 +64,8 @@ async function runPipeline(
   const source: ProcessMessage = { ...message, key: target.key };
 
   const validation = await validateUpload(source, store, env);
+  // A large file: one slice done and saved; the next invocation continues from there.
+  if (validation.ok === 'continue') return { outcome: 'continued', sliceBytes: validation.bytes, sliceOffset: validation.offset };
   if (!validation.ok) {
     // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
     if (target.key === message.key) await store.delete(message.key);

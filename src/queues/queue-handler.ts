@@ -42,13 +42,13 @@ function recordOutcome(env: Env, body: QueueMessage, result: ProcessOutcome, dur
   const metrics = metricsFor(env);
   const requestId = requestIdOf(body);
   if (result.outcome === 'ready') {
-    metrics.record({ event: 'upload_ready', detail: result.detectedType, requestId, bytes: body.size, durationMs, cpuMs: result.cpuMs });
+    metrics.record({ event: 'upload_ready', detail: result.detectedType, requestId, bytes: body.size, durationMs });
   } else if (result.outcome === 'rejected') {
-    metrics.record({ event: 'upload_rejected', detail: result.code, requestId, bytes: body.size, durationMs, cpuMs: result.cpuMs });
+    metrics.record({ event: 'upload_rejected', detail: result.code, requestId, bytes: body.size, durationMs });
   } else if (result.outcome === 'failed') {
     metrics.record({ event: 'upload_failed', detail: result.code, requestId, bytes: body.size });
   } else if (result.outcome === 'continued') {
-    metrics.record({ event: 'processing_slice', requestId, bytes: result.sliceBytes, durationMs, cpuMs: result.cpuMs });
+    metrics.record({ event: 'processing_slice', requestId, bytes: result.sliceBytes, durationMs });
   }
 }
 
@@ -62,7 +62,7 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, env: Env): 
       message.ack();
       const durationMs = Date.now() - started;
       if (result) recordOutcome(env, body, result, durationMs);
-      logLine('queue_message', { ...fields, result: result?.outcome ?? 'done', code: result?.code, durationMs });
+      logLine('queue_message', { ...fields, result: result?.outcome ?? 'done', code: result?.code, sliceBytes: result?.sliceBytes, sliceOffset: result?.sliceOffset, durationMs });
     } catch (error) {
       const delaySeconds = retryDelaySeconds(message.attempts);
       message.retry({ delaySeconds });
