@@ -47,10 +47,11 @@ export interface AppConfig {
 }
 
 /**
- * Bytes per processing slice. Chosen from the benchmark (npm run bench:processing): see
- * docs/processing-limits.md for the measurement and the arithmetic against `[limits] cpu_ms`.
+ * Bytes per processing slice: 512 MiB costs ~13 CPU-s measured locally (~26 s/GiB for R2 read,
+ * saveable SHA-256 and scan, `npm run bench:processing`), under half of the 30 s a Worker gets by
+ * default; docs/processing-limits.md has the arithmetic against `[limits] cpu_ms`.
  */
-export const DEFAULT_PROCESSING_SLICE_BYTES = 1024 * MiB;
+export const DEFAULT_PROCESSING_SLICE_BYTES = 512 * MiB;
 
 const cache = new WeakMap<object, AppConfig>();
 
