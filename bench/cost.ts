@@ -13,7 +13,7 @@
  * and how long the session object is active (the transfer time at `--bandwidth-mbps`).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PROCESSING_SLICE_BYTES } from '../src/config';
+import { DEFAULT_PROCESSING_SLICE_BYTES } from '../src/domain/processing-slice';
 import { PRICES } from './cost/prices';
 
 const MiB = 1024 * 1024;

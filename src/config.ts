@@ -5,6 +5,7 @@
 import { KeyRing } from './domain/capability';
 import { AppError } from './domain/errors';
 import { MiB, type PartLimits } from './domain/part-plan';
+import { DEFAULT_PROCESSING_SLICE_BYTES } from './domain/processing-slice';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
 
@@ -45,13 +46,6 @@ export interface AppConfig {
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
-
-/**
- * Bytes per processing slice: 512 MiB costs ~13 CPU-s measured locally (~26 s/GiB for R2 read,
- * saveable SHA-256 and scan, `npm run bench:processing`), under half of the 30 s a Worker gets by
- * default; docs/processing-limits.md has the arithmetic against `[limits] cpu_ms`.
- */
-export const DEFAULT_PROCESSING_SLICE_BYTES = 512 * MiB;
 
 const cache = new WeakMap<object, AppConfig>();
 
