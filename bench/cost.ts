@@ -5,67 +5,22 @@
  *
  *   npm run bench:cost -- [--size 1GiB] [--part-sizes 5,8,16,32,64] [--bandwidth-mbps 100]
  *
- * The counts are derived from the code path, call by call (file references at each line of
- * countOperations); they are not read from a running deployment (R2 and Durable Object calls made
- * inside the session are not observable from outside it). Two inputs are not operation counts but
+ * The counts are derived from the code path, call by call (bench/cost/operations.ts, with file
+ * references); test/cost-model.test.ts checks the Worker's own R2 and Durable Object calls against
+ * a real upload and its processing, with the bindings wrapped in counters. Calls made inside the
+ * session (opening and completing the R2 upload, alarms) are not observable from outside it and
+ * are counted from its code. Two inputs are not operation counts but
  * a measurement and an assumption, stated in the output: processing CPU (~26 s/GiB, from
  * `npm run bench:processing`; production R2 reads cost the isolate less than the local emulator)
  * and how long the session object is active (the transfer time at `--bandwidth-mbps`).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PROCESSING_SLICE_BYTES } from '../src/domain/processing-slice';
+import { countOperations, CPU_MS_PER_REQUEST, PROCESSING_CPU_SECONDS_PER_GIB, type Operations } from './cost/operations';
 import { PRICES } from './cost/prices';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
-
-/** CPU per GiB of the processing pass (R2 read + saveable SHA-256 + scan), from bench:processing. */
-const PROCESSING_CPU_SECONDS_PER_GIB = 26;
-/** CPU per request outside processing (routing, auth, RPCs; the body streams to R2 natively): an assumption. */
-const CPU_MS_PER_REQUEST = 2;
-
-export interface Operations {
-  parts: number;
-  slices: number;
-  workerRequests: number;
-  workerCpuMs: number;
-  r2ClassA: number;
-  r2ClassB: number;
-  doRequests: number;
-  doGbSeconds: number;
-  doRowsWritten: number;
-  queueOperations: number;
-  imagesTransformations: number;
-}
-
-/** The operations one upload of `size` bytes in `partSize` parts causes, sent by our client and processed to `ready`. */
-export function countOperations(size: number, partSize: number, bandwidthMbps: number): Operations {
-  const parts = Math.ceil(size / partSize);
-  const slices = Math.max(1, Math.ceil(size / DEFAULT_PROCESSING_SLICE_BYTES));
-  // Worker requests: create (POST /api/uploads), one PUT per part, the events WebSocket, complete,
-  // the final manifest read (src/client/upload.ts), and one queue invocation per slice.
-  const workerRequests = 1 + parts + 1 + 1 + 1 + slices;
-  // R2 Class A: createMultipartUpload (open-upload.ts), uploadPart per part (uploads-routes.ts),
-  // complete (session alarm), the slice state put per slice (slice-state.ts). Deletes are free.
-  const r2ClassA = 1 + parts + 1 + slices;
-  // R2 Class B: head, first bytes, last bytes (validate-upload.ts), a ranged get and a state read per slice.
-  const r2ClassB = 3 + 2 * slices;
-  // Durable Object requests: session create + ledger reserve; beginPart and commitPart per part;
-  // the WebSocket connect; complete; manifest reads (2); the assembly alarm and the watchdog alarm;
-  // per processing delivery processingTarget ×2, beginProcessing, endProcessing; then ledger
-  // claimContent, markProcessing and finishProcessing once.
-  const doRequests = 2 + 2 * parts + 1 + 1 + 2 + 2 + 4 * slices + 3;
-  // Active while parts arrive (the object cannot hibernate between requests), billed at 128 MB.
-  const transferSeconds = (size * 8) / (bandwidthMbps * 1e6);
-  const doGbSeconds = 0.128 * transferSeconds;
-  // SQLite rows: one per confirmed part plus the upload row's updates (~10 state changes).
-  const doRowsWritten = parts + 10;
-  // Queue: the first message and one continuation per further slice; write + read + delete each.
-  const queueOperations = 3 * slices;
-  const workerCpuMs = (size / GiB) * PROCESSING_CPU_SECONDS_PER_GIB * 1000 + workerRequests * CPU_MS_PER_REQUEST;
-  return { parts, slices, workerRequests, workerCpuMs, r2ClassA, r2ClassB, doRequests, doGbSeconds, doRowsWritten, queueOperations, imagesTransformations: 0 };
-}
 
 export interface Priced {
   partSizeMiB: number;
