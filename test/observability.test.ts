@@ -90,6 +90,20 @@ describe('request log and request id', () => {
   });
 });
 
+describe('request id on streamed answers', () => {
+  it('an SSE stream passed through from the session still carries X-Request-Id and streams', async () => {
+    const upload = await createUpload({ name: 'sse.pdf', size: 1000, type: 'application/pdf' });
+    const res = await api(`/api/uploads/${upload.id}/events?token=${upload.uploadToken}`, { headers: { accept: 'text/event-stream', 'x-request-id': 'sse-request-01' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('sse-request-01');
+    const reader = res.body!.getReader();
+    let text = '';
+    for (let i = 0; i < 5 && !text.includes('"type":"snapshot"'); i++) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('"type":"snapshot"');
+    await reader.cancel();
+  });
+});
+
 describe('metrics and queue logs', () => {
   it('writes no data point and fails nothing when no dataset is bound', async () => {
     const withoutMetrics = { ...env, METRICS: undefined } as Env;
