@@ -10,7 +10,7 @@
  * a real upload and its processing, with the bindings wrapped in counters. Calls made inside the
  * session (opening and completing the R2 upload, alarms) are not observable from outside it and
  * are counted from its code. Two inputs are not operation counts but
- * a measurement and an assumption, stated in the output: processing CPU (~26 s/GiB, from
+ * a measurement and an assumption, stated in the output: processing CPU (~29 s/GiB, from
  * `npm run bench:processing`; production R2 reads cost the isolate less than the local emulator)
  * and how long the session object is active (the transfer time at `--bandwidth-mbps`).
  */
@@ -88,7 +88,7 @@ function main(): void {
     );
   }
   console.log(`\nStorage is extra: ${usd(rows[0]!.storagePerMonth)} per upload-month in R2 Standard (${usd(PRICES.r2.storagePerGbMonth * (TiB / 1e9))} per TiB-month).`);
-  console.log(`Assumed: processing CPU ${PROCESSING_CPU_SECONDS_PER_GIB} s/GiB (bench:processing), ${CPU_MS_PER_REQUEST} ms CPU per other request, the session active for the whole transfer. Images transformations: 0 (not an image).`);
+  console.log(`Assumed: processing CPU ${PROCESSING_CPU_SECONDS_PER_GIB.sliced} s/GiB in slices, ${PROCESSING_CPU_SECONDS_PER_GIB.oneSlice} in one (bench:processing), ${CPU_MS_PER_REQUEST} ms CPU per other request, the session active for the whole transfer. Images transformations: 0 (not an image).`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

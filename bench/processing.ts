@@ -16,7 +16,7 @@ import { startDevServer } from '../test/e2e/dev-server';
 import { CLK_TCK, findRootByCmdline, processTree } from './lib/procs';
 import { root } from './lib/servers';
 
-const STEPS = (process.env.BENCH_STEPS?.split(',') ?? ['sniff', 'sha256-webcrypto', 'sha256-saveable', 'scan-builtin', 'r2-read', 'slice']) as readonly string[];
+const STEPS = (process.env.BENCH_STEPS?.split(',') ?? ['sniff', 'sha256-webcrypto', 'sha256-saveable', 'scan-builtin', 'r2-read', 'slice', 'slice-whole']) as readonly string[];
 const GiB = 1024 ** 3;
 
 export interface StepResult {
@@ -39,7 +39,7 @@ export async function benchProcessing(mib: number, runs: number): Promise<StepRe
     const workerdTicks = () => processTree(treeRoot!).filter((s) => s.comm.startsWith('workerd')).reduce((sum, s) => sum + s.ticks, 0);
     const call = async (path: string) => {
       const res = await fetch(`${server.url}${path}`, { method: 'POST' });
-      const body = (await res.json()) as { ms: number; error?: string };
+      const body = (await res.json()) as { ms: number; bytes: number; error?: string };
       if (!res.ok) throw new Error(body.error);
       return body;
     };
@@ -49,13 +49,15 @@ export async function benchProcessing(mib: number, runs: number): Promise<StepRe
       await call(`/step?name=${step}&mib=16`); // warm-up (JIT)
       const worker: number[] = [];
       const proc: number[] = [];
+      let processed = mib * 1024 * 1024;
       for (let run = 0; run < runs; run++) {
         const before = workerdTicks();
-        const { ms } = await call(`/step?name=${step}&mib=${mib}`);
+        const { ms, bytes } = await call(`/step?name=${step}&mib=${mib}`);
         proc.push((workerdTicks() - before) / CLK_TCK);
         worker.push(ms / 1000);
+        processed = bytes;
       }
-      const gib = (mib * 1024 * 1024) / GiB;
+      const gib = processed / GiB;
       results.push({
         step,
         mib,

@@ -8,8 +8,12 @@ import { DEFAULT_PROCESSING_SLICE_BYTES } from '../../src/domain/processing-slic
 
 const GiB = 1024 ** 3;
 
-/** CPU per GiB of the processing pass (R2 read + saveable SHA-256 + scan), from bench:processing. */
-export const PROCESSING_CPU_SECONDS_PER_GIB = 26;
+/**
+ * CPU per GiB of the processing pass, from `npm run bench:processing` (docs/processing-limits.md):
+ * a file larger than one slice (saveable SHA-256), or one that fits in a slice (native SHA-256).
+ * Both include the local R2 emulator's share (~10 s/GiB), so they are upper bounds.
+ */
+export const PROCESSING_CPU_SECONDS_PER_GIB = { sliced: 28.6, oneSlice: 16.9 };
 /** CPU per request outside processing (routing, auth, RPCs; the body streams to R2 natively): an assumption. */
 export const CPU_MS_PER_REQUEST = 2;
 
@@ -72,7 +76,7 @@ export function countOperations(size: number, partSize: number, bandwidthMbps: n
     parts,
     slices,
     workerRequests,
-    workerCpuMs: (size / GiB) * PROCESSING_CPU_SECONDS_PER_GIB * 1000 + workerRequests * CPU_MS_PER_REQUEST,
+    workerCpuMs: (size / GiB) * PROCESSING_CPU_SECONDS_PER_GIB[slices > 1 ? 'sliced' : 'oneSlice'] * 1000 + workerRequests * CPU_MS_PER_REQUEST,
     r2ClassA: sum('r2ClassA') + SESSION_CALLS.r2ClassA,
     r2ClassB: sum('r2ClassB'),
     doRequests: sum('doRequests') + SESSION_CALLS.doRequests,

@@ -4,12 +4,13 @@
  *
  *   GET  /api/config                  200 (readiness probe of the test harness)
  *   POST /step?name=S&mib=N           runs step S over N MiB in 64 KiB chunks → { ms, bytes }
- *   POST /object?mib=N                stores an N MiB object in the local R2 (for the r2-read and slice steps)
+ *   POST /object?mib=N                stores an (N + 1) MiB object in the local R2 (for the r2-read and slice steps)
  *
  * Steps: sniff (type, completeness and structure checks on the head and tail: per file),
  * sha256-webcrypto (the former single-pass digest), sha256-saveable (src/domain/sha256.ts),
  * scan-builtin (SignatureMatcher), r2-read (reading the object from the local R2 emulator),
- * slice (hashAndScanSlice: R2 read + saveable SHA-256 + scan, exactly as the consumer runs it).
+ * slice (hashAndScanSlice over part of a larger file: R2 read + saveable SHA-256 + scan, exactly as
+ * the consumer runs it), slice-whole (a file that fits in one slice: native SHA-256).
  * No auth: never deploy this.
  */
 import { looksComplete } from '../../src/domain/completeness';
@@ -60,7 +61,8 @@ function streamOf(total: number): ReadableStream<Uint8Array> {
   });
 }
 
-async function step(name: string, bytes: number, env: Env): Promise<void> {
+/** Runs one step; returns the bytes it processed when that differs from `bytes`. */
+async function step(name: string, bytes: number, env: Env): Promise<number | void> {
   switch (name) {
     case 'sniff': {
       const head = source.subarray(0, HEAD_BYTES);
@@ -103,13 +105,16 @@ async function step(name: string, bytes: number, env: Env): Promise<void> {
       hasher.digest();
       return;
     }
-    case 'slice': {
+    case 'slice':
+    case 'slice-whole': {
+      // The object is 1 MiB longer than `bytes`: 'slice' is one slice of a larger file (saveable
+      // SHA-256), 'slice-whole' the whole object in one slice (native SHA-256).
       const head = await env.BUCKET.head(KEY);
       if (!head) throw new Error('POST /object first');
       const state = firstSliceState(KEY, head.etag, head.size, 'application/pdf');
-      const result = await hashAndScanSlice(new R2Store(env.BUCKET), state, bytes);
+      const result = await hashAndScanSlice(new R2Store(env.BUCKET), state, name === 'slice' ? bytes : head.size);
       if (result.kind === 'finding') throw new Error('unexpected finding');
-      return;
+      return result.bytes;
     }
     default:
       throw new Error(`no step ${name}`);
@@ -123,13 +128,14 @@ export default {
     try {
       if (url.pathname === '/api/config') return new Response('ok');
       if (request.method === 'POST' && url.pathname === '/object') {
-        await env.BUCKET.put(KEY, streamOf(bytes).pipeThrough(new FixedLengthStream(bytes)));
-        return Response.json({ bytes });
+        const size = bytes + MiB;
+        await env.BUCKET.put(KEY, streamOf(size).pipeThrough(new FixedLengthStream(size)));
+        return Response.json({ bytes: size });
       }
       if (request.method === 'POST' && url.pathname === '/step') {
         const started = performance.now();
-        await step(url.searchParams.get('name') ?? '', bytes, env);
-        return Response.json({ ms: performance.now() - started, bytes });
+        const processed = await step(url.searchParams.get('name') ?? '', bytes, env);
+        return Response.json({ ms: performance.now() - started, bytes: processed ?? bytes });
       }
       return Response.json({ error: 'not found' }, { status: 404 });
     } catch (error) {

@@ -7,8 +7,11 @@
  * No byte is hashed twice: the hash continues exactly at `offset`. The signature search re-reads
  * the 67 bytes before `offset` (a signature straddling two slices is still found); re-scanning
  * is harmless, re-hashing would not be.
+ *
+ * A file that fits in one slice has no state to save, so it is hashed by Web Crypto's native
+ * digest (~6× cheaper, `npm run bench:processing`); only larger files pay for the saveable one.
  */
-import { Sha256 } from '../domain/sha256';
+import { Sha256, type Sha256State } from '../domain/sha256';
 import { toHex } from '../domain/base64url';
 import { EICAR, EICAR_SIGNATURE, SignatureMatcher } from '../media/builtin-scanner';
 import { ScannerUnavailableError } from '../media/scanner';
@@ -33,10 +36,37 @@ export class ObjectChangedError extends Error {
   override readonly name = 'ObjectChangedError';
 }
 
+/** The hash of one slice: continued from a saved state, or (a whole file in one slice) native. */
+interface SliceHasher {
+  update(chunk: Uint8Array): void | Promise<void>;
+  /** The state to save after this slice (null for the native one, which never needs saving). */
+  save(): Sha256State | null;
+  digest(): Promise<string>;
+}
+
+function savedHasher(state: Sha256State): SliceHasher {
+  const hasher = Sha256.load(state);
+  return { update: (chunk) => void hasher.update(chunk), save: () => hasher.save(), digest: async () => toHex(hasher.digest()) };
+}
+
+function nativeHasher(): SliceHasher {
+  const stream = new crypto.DigestStream('SHA-256');
+  const writer = stream.getWriter();
+  return {
+    update: (chunk) => writer.write(chunk),
+    save: () => null,
+    digest: async () => {
+      await writer.close();
+      return toHex(await stream.digest);
+    },
+  };
+}
+
 /** Hashes and scans `[state.offset, state.offset + sliceBytes)`; returns the new state, the digest at the end, or a finding. */
 export async function hashAndScanSlice(store: R2Store, state: SliceState, sliceBytes: number): Promise<SliceResult> {
-  const hasher = Sha256.load(state.sha256);
+  if (state.digest) return { kind: 'finished', state, sha256: state.digest, bytes: 0 }; // every byte was hashed before
   const end = Math.min(state.size, state.offset + sliceBytes);
+  const hasher = state.offset === 0 && end === state.size ? nativeHasher() : savedHasher(state.sha256);
   if (state.offset < end) {
     const readFrom = Math.max(0, state.offset - SCAN_OVERLAP);
     const range = await store.getRange(state.key, readFrom, end - readFrom);
@@ -59,7 +89,7 @@ export async function hashAndScanSlice(store: R2Store, state: SliceState, sliceB
         if (skip >= value.length) {
           skip -= value.length;
         } else {
-          hasher.update(skip > 0 ? value.subarray(skip) : value);
+          await hasher.update(skip > 0 ? value.subarray(skip) : value);
           skip = 0;
         }
       }
@@ -70,8 +100,9 @@ export async function hashAndScanSlice(store: R2Store, state: SliceState, sliceB
     // A short read must never pass as a scanned, hashed slice: retry instead.
     if (seen !== end - readFrom) throw new ScannerUnavailableError('builtin', `read ${seen} bytes of a ${end - readFrom}-byte slice`);
   }
-  const next: SliceState = { ...state, offset: end, slices: state.slices + 1, sha256: hasher.save() };
   const bytes = end - state.offset;
-  if (end < state.size) return { kind: 'advanced', state: next, bytes };
-  return { kind: 'finished', state: next, sha256: toHex(hasher.digest()), bytes };
+  const advanced: SliceState = { ...state, offset: end, slices: state.slices + 1 };
+  if (end < state.size) return { kind: 'advanced', state: { ...advanced, sha256: hasher.save()! }, bytes };
+  const sha256 = await hasher.digest();
+  return { kind: 'finished', state: { ...advanced, digest: sha256 }, sha256, bytes };
 }

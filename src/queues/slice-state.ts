@@ -21,6 +21,8 @@ const sliceStateSchema = z.object({
   slices: z.number().int().nonnegative(),
   detectedType: z.string().min(1).max(255),
   sha256: z.object({ h: z.array(z.number().int()).length(8), length: z.number().int().nonnegative(), pending: z.string().max(100) }),
+  /** Set once every byte is hashed: the digest, so a redelivery after the last slice needs no reading. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 export type SliceState = z.infer<typeof sliceStateSchema>;
