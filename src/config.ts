@@ -5,6 +5,7 @@
 import { KeyRing } from './domain/capability';
 import { AppError } from './domain/errors';
 import { MAX_PARTS, MiB, type PartLimits } from './domain/part-plan';
+import { DEFAULT_PROCESSING_SLICE_BYTES } from './domain/processing-slice';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
 import { parseVariants, type VariantSpec } from './media/variants';
@@ -33,6 +34,8 @@ export interface AppConfig {
   tokenTtlSeconds: number;
   /** A processing job silent for this long is queued again. */
   processingWatchdogSeconds: number;
+  /** Bytes the processing consumer hashes and scans per invocation (see src/queues/hash-scan-slice.ts). */
+  processingSliceBytes: number;
   quotas: QuotaLimits;
   allowAnonymous: boolean;
   jwtSecret?: string;
@@ -92,6 +95,7 @@ export function loadConfig(env: Env): AppConfig {
     uploadTtlSeconds: integer(env.UPLOAD_TTL_SECONDS, 24 * 3600, 'UPLOAD_TTL_SECONDS'),
     tokenTtlSeconds: integer(env.UPLOAD_TOKEN_TTL_SECONDS, 7 * 24 * 3600, 'UPLOAD_TOKEN_TTL_SECONDS'),
     processingWatchdogSeconds: integer(env.PROCESSING_WATCHDOG_SECONDS, 900, 'PROCESSING_WATCHDOG_SECONDS'),
+    processingSliceBytes: integer(env.PROCESSING_SLICE_BYTES, DEFAULT_PROCESSING_SLICE_BYTES, 'PROCESSING_SLICE_BYTES'),
     quotas: {
       maxActiveUploads: integer(env.QUOTA_MAX_ACTIVE_UPLOADS, 100, 'QUOTA_MAX_ACTIVE_UPLOADS'),
       maxStoredBytes: integer(env.QUOTA_MAX_STORED_BYTES, 100 * 1024 * MiB, 'QUOTA_MAX_STORED_BYTES'),

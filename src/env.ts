@@ -18,6 +18,8 @@ export interface Env {
   CREATE_LIMIT_OWNER?: RateLimit;
   CREATE_LIMIT_IP?: RateLimit;
   PART_LIMIT?: RateLimit;
+  /** Workers Analytics Engine dataset for upload metrics (optional: without it, no metrics are written). */
+  METRICS?: AnalyticsEngineDataset;
 
   /** Limits and allowlist (strings, as wrangler vars are); defaults live in config.ts. */
   MAX_FILE_SIZE?: string;
@@ -39,6 +41,8 @@ export interface Env {
   PROCESSING_WATCHDOG_SECONDS?: string;
   /** Named image variants, JSON (name → { width, height?, quality?, formats?, srcset? }); see src/media/variants.ts. */
   VARIANTS?: string;
+  /** Bytes hashed and scanned per processing invocation (default in config.ts, from the benchmark). */
+  PROCESSING_SLICE_BYTES?: string;
   /** Cache-Control for originals served from /media/:id. */
   ORIGINALS_CACHE_CONTROL?: string;
 

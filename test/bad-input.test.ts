@@ -36,9 +36,9 @@ describe('creating an upload refuses bad input', () => {
 describe('parts refuse bad input and record nothing', () => {
   it.each([
     ['wrong length', 1, (p: Uint8Array) => p.subarray(1), {}, 400, 'ERR_PART_SIZE'],
-    ['part 0', 0, (p: Uint8Array) => p, {}, 400, 'ERR_VALIDATION'],
+    ['part 0', 0, (p: Uint8Array) => p, {}, 400, 'ERR_PART_NUMBER'],
     ['part past the end', 4, (p: Uint8Array) => p, {}, 400, 'ERR_PART_NUMBER'],
-    ['not a number', 'x', (p: Uint8Array) => p, {}, 400, 'ERR_VALIDATION'],
+    ['not a number', 'x', (p: Uint8Array) => p, {}, 400, 'ERR_PART_NUMBER'],
     ['digest mismatch', 1, (p: Uint8Array) => p, { 'content-digest': `sha-256=:${btoa('x'.repeat(32))}:` }, 400, 'ERR_DIGEST_MISMATCH'],
     ['malformed digest', 1, (p: Uint8Array) => p, { 'content-digest': 'sha-256=abc' }, 400, 'ERR_DIGEST_INVALID'],
   ] as const)('%s', async (_name, n, body, headers, status, code) => {

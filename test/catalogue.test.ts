@@ -193,11 +193,11 @@ describe('catalogue of bad inputs', () => {
       })),
 
       // ---- parts ----
-      { input: 'part number 0', expect: { status: 400, code: 'ERR_VALIDATION' }, run: async () => answer(await put(0, part3)) },
-      { input: 'part number -1', expect: { status: 400, code: 'ERR_VALIDATION' }, run: async () => answer(await put('-1', part3)) },
+      { input: 'part number 0', expect: { status: 400, code: 'ERR_PART_NUMBER' }, run: async () => answer(await put(0, part3)) },
+      { input: 'part number -1', expect: { status: 400, code: 'ERR_PART_NUMBER' }, run: async () => answer(await put('-1', part3)) },
       { input: 'part number past the end (4 of 3)', expect: { status: 400, code: 'ERR_PART_NUMBER' }, run: async () => answer(await put(4, part3)) },
       { input: 'part number 10001', expect: { status: 400, code: 'ERR_PART_NUMBER' }, run: async () => answer(await put(10001, part3)) },
-      { input: 'part number "1e3"', expect: { status: 400, code: 'ERR_VALIDATION' }, run: async () => answer(await put('1e3', part3)) },
+      { input: 'part number "1e3"', expect: { status: 400, code: 'ERR_PART_NUMBER' }, run: async () => answer(await put('1e3', part3)) },
       { input: 'part of the wrong length', expect: { status: 400, code: 'ERR_PART_SIZE' }, run: async () => answer(await put(3, part3.subarray(1))) },
       { input: 'part without Content-Length (chunked)', expect: { status: 411, code: 'ERR_LENGTH_REQUIRED' }, run: async () => answer(await put(3, new ReadableStream({ start: (c) => { c.enqueue(part3); c.close(); } }))) },
       { input: 'part declared larger than the 64 MiB maximum', expect: { status: 413, code: 'ERR_PART_TOO_LARGE' }, run: async () => {

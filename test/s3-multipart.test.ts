@@ -139,7 +139,7 @@ describe('S3 multipart API (Uppy Companion mode)', () => {
 
     it('part numbers outside 1…10000', async () => {
       const up = await create();
-      for (const n of ['0', '10001', 'x', '-1']) await expectError(await api(`/s3/multipart/${enc(up.uploadId)}/${n}${q(up.key)}`), 400, 'ERR_VALIDATION');
+      for (const n of ['0', '10001', 'x', '-1']) await expectError(await api(`/s3/multipart/${enc(up.uploadId)}/${n}${q(up.key)}`), 400, 'ERR_PART_NUMBER');
     });
 
     it('completing with parts missing, gaps, wrong ETags, unequal or too small parts, or a bad list', async () => {

@@ -6,5 +6,9 @@ export interface AppEnv {
   Variables: {
     /** The authenticated principal that creates uploads (JWT `sub`, or "anonymous" in dev mode). */
     owner: string;
+    /** This request's id (src/observability/request-log.ts): in its log line, error bodies and `X-Request-Id`. */
+    requestId: string;
+    /** The owner named by a verified upload token, for the request log (logged only as a hash). */
+    tokenOwner?: string;
   };
 }

@@ -79,7 +79,9 @@ const FAILURES: Record<VerifyFailure, AppError> = {
 export async function requireCapability(c: Context<AppEnv>, uploadId: string): Promise<CapabilityClaims> {
   const token = bearer(c) ?? c.req.query('token');
   if (!token) throw new AppError('ERR_UNAUTHORIZED', 'Send the upload token as "Authorization: Bearer <token>" or ?token=.');
-  return checkCapability(c.env, token, uploadId);
+  const claims = await checkCapability(c.env, token, uploadId);
+  c.set('tokenOwner', claims.sub);
+  return claims;
 }
 
 /** Verifies an upload token however it arrived (the S3-style adapter carries it in its upload id or a form field). */

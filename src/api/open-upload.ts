@@ -11,6 +11,7 @@ import { planParts } from '../domain/part-plan';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import type { Manifest } from '../protocol/messages';
+import { metricsFor } from '../observability/metrics';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 
 export interface OpenUploadRequest {
@@ -112,5 +113,6 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
   if (!created.ok) await ledger.release(id);
   const manifest = unwrap(created);
   const uploadToken = await signCapability(ring, { uid: id, sub: request.owner, exp: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds });
+  metricsFor(env).record({ event: 'upload_created', detail: type, bytes: size ?? 0 });
   return { id, key, manifest, uploadToken };
 }

@@ -18,7 +18,7 @@ import { importStatus, resumeImport, startImport } from './import-upload';
 import { openUpload, type OpenedUpload } from './open-upload';
 import { enforceRateLimit } from './rate-limit';
 import { createUploadSchema, directPartSchema, importUploadSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
-import { parseJsonBody, parseWith } from './validation';
+import { parseJsonBody, parsePartNumber, parseWith } from './validation';
 
 export const uploads = new Hono<AppEnv>();
 
@@ -78,7 +78,7 @@ uploads.get('/:id', async (c) => {
 /** The hot path: verify locally, claim the part, stream into R2, confirm. Two small RPCs. */
 uploads.put('/:id/parts/:n', async (c) => {
   const id = uploadIdOf(c);
-  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   const claims = await requireCapability(c, id);
   const lengthHeader = c.req.header('content-length');
   if (lengthHeader === undefined || !/^[0-9]+$/.test(lengthHeader)) {
@@ -147,7 +147,7 @@ uploads.put('/:id/parts/:n', async (c) => {
  */
 uploads.post('/:id/parts/:n/presign', async (c) => {
   const id = uploadIdOf(c);
-  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   const claims = await requireCapability(c, id);
   await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
   const direct = loadConfig(c.env).directUploads;
@@ -160,7 +160,7 @@ uploads.post('/:id/parts/:n/presign', async (c) => {
 
 uploads.put('/:id/parts/:n/etag', async (c) => {
   const id = uploadIdOf(c);
-  const partNumber = parseWith(partNumberSchema, c.req.param('n'), 'part number');
+  const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   await requireCapability(c, id);
   if (!loadConfig(c.env).directUploads) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server.');
   const { etag } = await parseJsonBody(c, directPartSchema);

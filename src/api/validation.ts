@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { AppError } from '../domain/errors';
+import { AppError, type ErrorCode } from '../domain/errors';
 
 const MAX_JSON_BYTES = 64 * 1024;
 
@@ -13,11 +13,11 @@ function describe(error: z.ZodError): { message: string; issues: { path: string;
   return { message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues };
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string, code: ErrorCode = 'ERR_VALIDATION'): z.output<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const { message, issues } = describe(parsed.error);
-    throw new AppError('ERR_VALIDATION', `Invalid ${what}: ${message}`, { issues });
+    throw new AppError(code, `Invalid ${what}: ${message}`, { issues });
   }
   return parsed.data;
 }
@@ -51,6 +51,14 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * A part number from a path: any bad one (0, -1, "x", past the end in the session) answers
+ * ERR_PART_NUMBER, so clients handle one code for "no such part".
+ */
+export function parsePartNumber<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  return parseWith(schema, value, 'part number', 'ERR_PART_NUMBER');
 }
 
 /** Reads a JSON body of at most 64 KiB (or `maxBytes`, for long part lists) and validates it. */

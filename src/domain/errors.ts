@@ -71,15 +71,60 @@ export const ERROR_STATUS = {
   /** The import took longer than IMPORT_TIMEOUT_SECONDS. */
   ERR_IMPORT_TIMEOUT: 504,
   ERR_NOT_CONFIGURED: 503,
+  /** `GET /api/health`: a setting or binding the service needs is missing or not answering. */
+  ERR_UNHEALTHY: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * Why an upload ended `rejected` or `failed`: not HTTP answers but the `reason` of the manifest and
+ * of `state` events (`"<CODE>: <message>"`), so a client can say what to do about it.
+ */
+export const REASON_CODES = {
+  /** rejected: the bytes are not the declared type, or the type is not allowed. */
+  ERR_TYPE_MISMATCH: 'rejected',
+  /** rejected: a scanner found malware (or an executable or script posing as media). */
+  ERR_MALWARE_FOUND: 'rejected',
+  /** rejected: an image ends before its format says it should. */
+  ERR_IMAGE_TRUNCATED: 'rejected',
+  /** rejected: an image that cannot be decoded. */
+  ERR_IMAGE_CORRUPT: 'rejected',
+  /** rejected: the SHA-256 the client declared at creation does not match the bytes (also tus's 460 above). */
+  ERR_CHECKSUM_MISMATCH: 'rejected',
+  /** rejected: the assembled object is gone from storage. */
+  ERR_OBJECT_MISSING: 'rejected',
+  /** rejected: the parts add up to another size than the one declared (e.g. a direct-to-R2 part larger than planned). */
+  ERR_SIZE_MISMATCH: 'rejected',
+  /** rejected: a video container whose index is missing or whose media data ends early. */
+  ERR_VIDEO_TRUNCATED: 'rejected',
+  /** rejected: a video container that cannot be parsed. */
+  ERR_VIDEO_CORRUPT: 'rejected',
+  /** failed: R2 would not assemble the parts after every attempt. */
+  ERR_ASSEMBLY_FAILED: 'failed',
+  /** failed: processing failed after every retry (dead-letter queue). */
+  ERR_PROCESSING_FAILED: 'failed',
+  /** failed: processing never reported back, even after being queued again. */
+  ERR_PROCESSING_TIMEOUT: 'failed',
+} as const;
+
+export type ReasonCode = keyof typeof REASON_CODES;
 
 /** The wire and RPC shape of an error: what clients see under `error`. */
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/** What an error answer's JSON body is: the error, plus the request's id to quote when reporting it. */
+export interface ErrorPayload {
+  error: ErrorBody & { requestId?: string };
+}
+
+/** The one renderer of error bodies: every error answer of the API is built here. */
+export function errorPayload(error: ErrorBody, requestId?: string): ErrorPayload {
+  return { error: requestId ? { ...error, requestId } : error };
 }
 
 /** An error that knows its stable code; rendered to JSON by the one error handler. */

@@ -158,6 +158,8 @@ export type ProcessMessage = {
   declaredType: string;
   size: number;
   sha256?: string;
+  /** The request that led to this job (src/observability/request-id.ts), for correlating logs. */
+  requestId?: string;
 };
 
 /** Messages on the cleanup queue: release what an expired or aborted upload held in R2. */
@@ -167,6 +169,8 @@ export type CleanupMessage = {
   uploadId: string;
   key: string;
   r2UploadId: string;
+  /** The request that led to this job, for correlating logs. */
+  requestId?: string;
 };
 
 export type QueueMessage = ProcessMessage | CleanupMessage;

@@ -2,7 +2,8 @@
  * @module The processing consumer for `upload.assembled`: validate and scan (nothing is servable
  * before this passes), deduplicate by content, make image derivatives, then report to the session.
  * Idempotent: the session ignores work on an upload it no longer processes, derivative keys are
- * deterministic, and the ledger counts an upload's content once.
+ * deterministic, and the ledger counts an upload's content once. Large files are validated in
+ * slices, one per delivery: each saves its progress in R2 and queues the same message again.
  */
 import { loadConfig } from '../config';
 import { unwrap } from '../domain/errors';
@@ -13,18 +14,43 @@ import { isInPipeline, type UploadState } from '../protocol/upload-states';
 import { srcsetOf } from '../media/variants';
 import { R2Store } from '../storage/r2-store';
 import { makeDerivatives } from './make-derivatives';
+import { deleteSliceState } from './slice-state';
 import { validateUpload } from './validate-upload';
 
-export async function processUpload(message: ProcessMessage, env: Env): Promise<void> {
+/** What one delivery did, for the queue handler's log line and metrics. */
+export interface ProcessOutcome {
+  outcome: 'ready' | 'rejected' | 'failed' | 'continued' | 'skipped';
+  /** The reason code of a rejection or failure. */
+  code?: string;
+  detectedType?: string;
+  /** Bytes hashed and scanned by this delivery, when it processed one slice of a larger file. */
+  sliceBytes?: number;
+  /** Where the next slice starts. */
+  sliceOffset?: number;
+}
+
+export async function processUpload(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
+  const outcome = await claimAndRun(message, env);
+  if (outcome.outcome === 'continued') {
+    // Sent only after the claim is released, so the next slice is not refused by our own claim.
+    await env.PROCESS_QUEUE.send(message);
+  } else {
+    // Processing ended (or had ended): the slice progress is no longer needed.
+    await deleteSliceState(new R2Store(env.BUCKET), message.uploadId);
+  }
+  return outcome;
+}
+
+async function claimAndRun(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
   const session = sessionStub(env, message.uploadId);
   const decided = (state: UploadState) => !isInPipeline(state);
-  if (decided(unwrap(await session.processingTarget()).state)) return; // a redelivery: nothing to do
+  if (decided(unwrap(await session.processingTarget()).state)) return { outcome: 'skipped' }; // a redelivery: nothing to do
   // A concurrent delivery of the same job holds the claim: this one fails and retries later.
   const { claimId } = unwrap(await session.claimProcessing());
   try {
     const target = unwrap(await session.processingTarget());
-    if (decided(target.state)) return; // decided while we waited for the claim
-    await runPipeline(message, env, session, target);
+    if (decided(target.state)) return { outcome: 'skipped' }; // decided while we waited for the claim
+    return await runPipeline(message, env, session, target);
   } finally {
     await session.releaseProcessing(claimId);
   }
@@ -35,17 +61,19 @@ async function runPipeline(
   env: Env,
   session: ReturnType<typeof sessionStub>,
   target: ProcessMessage & { owner: string },
-): Promise<void> {
+): Promise<ProcessOutcome> {
   const store = new R2Store(env.BUCKET);
   // Read what the session serves: after a deduplication that is the shared object, not our copy.
   const source: ProcessMessage = { ...message, key: target.key };
 
   const validation = await validateUpload(source, store, env);
+  // A large file: one slice done and saved; the next invocation continues from there.
+  if (validation.ok === 'continue') return { outcome: 'continued', sliceBytes: validation.bytes, sliceOffset: validation.offset };
   if (!validation.ok) {
     // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
     if (target.key === message.key) await store.delete(message.key);
     unwrap(await session.finishProcessing(validation));
-    return;
+    return { outcome: 'rejected', code: validation.code };
   }
 
   // Identical bytes already stored for this owner: point the session at them first, then drop
@@ -76,7 +104,7 @@ async function runPipeline(
     // The session releases the content (and deletes what nothing else references).
     if (claim.key === message.key) await store.delete(message.key);
     unwrap(await session.finishProcessing({ ok: false, code: 'ERR_IMAGE_CORRUPT', message: `The image cannot be decoded: ${corrupt}` }));
-    return;
+    return { outcome: 'rejected', code: 'ERR_IMAGE_CORRUPT' };
   }
   unwrap(
     await session.finishProcessing({
@@ -96,4 +124,5 @@ async function runPipeline(
       },
     }),
   );
+  return { outcome: 'ready', detectedType: validation.detectedType };
 }

@@ -1,24 +1,30 @@
 /**
  * @module Validation before finalization: the assembled object's magic bytes against the declared
- * type and the allowlist, one streaming pass for the SHA-256 and the built-in scanner, then any
- * other scanners (clamd); for videos, the container's metadata through ranged reads. Never reads
- * the whole object into memory.
+ * type and the allowlist, then the SHA-256 and the built-in scanner over every byte, in slices of
+ * bounded size (one per invocation, progress saved in R2 between them, see hash-scan-slice.ts),
+ * then any other scanners (clamd); for videos, the container's metadata through ranged reads.
+ * Never reads the whole object into memory.
  */
 import { loadConfig } from '../config';
 import { looksComplete, TAIL_BYTES } from '../domain/completeness';
-import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
-import { toHex } from '../domain/base64url';
+import type { ReasonCode } from '../domain/errors';
+import { matchesDeclaredType, sniffType } from '../domain/sniff';
 import type { Env } from '../env';
-import { BuiltinScanner } from '../media/builtin-scanner';
+import { HEAD_BYTES, structuralFinding } from '../media/builtin-scanner';
 import { ClamdScanner } from '../media/clamd-scanner';
 import { scanAll, type Scanner } from '../media/scanner';
 import { readVideoMetadata, VIDEO_CONTAINERS } from '../media/video-metadata';
 import type { MediaMetadata, ProcessMessage } from '../protocol/messages';
 import type { R2Store } from '../storage/r2-store';
+import { firstSliceState, hashAndScanSlice, ObjectChangedError } from './hash-scan-slice';
+import { deleteSliceState, loadSliceState, saveSliceState, type SliceState } from './slice-state';
 
 export type Validation =
   | { ok: true; detectedType: string; sha256: string; scannedBy: string; media?: MediaMetadata; mediaSkipped?: string }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: ReasonCode; message: string };
+
+/** A slice was hashed and scanned and its progress saved; the rest needs another invocation. */
+export type ValidationContinues = { ok: 'continue'; bytes: number; offset: number; slices: number };
 
 /** Scanners after the built-in one, from configuration (CLAMD_HOST / CLAMD_PORT). */
 export function extraScanners(env: Env): Scanner[] {
@@ -26,22 +32,12 @@ export function extraScanners(env: Env): Scanner[] {
   return clamd ? [new ClamdScanner(clamd)] : [];
 }
 
-/**
- * Splits `body` in two: one branch piped natively into SHA-256 (no JS per chunk), the other for a
- * scanner to read. The scanner is faster than storage, so the tee never holds much.
- */
-function hashing(body: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; digest: Promise<ArrayBuffer> } {
-  const [forHash, forScan] = body.tee();
-  const digestStream = new crypto.DigestStream('SHA-256');
-  const piped = forHash.pipeTo(digestStream);
-  const digest = piped.then(() => digestStream.digest);
-  digest.catch(() => undefined); // read only when the scan passes; never an unhandled rejection
-  return { stream: forScan, digest };
-}
+const missing: Validation = { ok: false, code: 'ERR_OBJECT_MISSING', message: 'The assembled file is missing from storage.' };
 
-export async function validateUpload(message: ProcessMessage, store: R2Store, env: Env): Promise<Validation> {
-  const head = await store.readHead(message.key, SNIFF_BYTES);
-  if (!head) return { ok: false, code: 'ERR_OBJECT_MISSING', message: 'The assembled file is missing from storage.' };
+/** The checks on the object's first and last bytes, before any slice; a verdict, or the state to start slicing from. */
+async function firstChecks(message: ProcessMessage, store: R2Store, env: Env): Promise<Validation | SliceState> {
+  const [object, head] = await Promise.all([store.head(message.key), store.readHead(message.key, Math.min(HEAD_BYTES, message.size))]);
+  if (!object || !head) return missing;
   const detected = sniffType(head);
   if (!detected || !loadConfig(env).allowedTypes.includes(detected) || !matchesDeclaredType(message.declaredType, detected)) {
     return {
@@ -54,34 +50,59 @@ export async function validateUpload(message: ProcessMessage, store: R2Store, en
   if (tail && !looksComplete(detected, head, tail, message.size)) {
     return { ok: false, code: 'ERR_IMAGE_TRUNCATED', message: `The ${detected} file ends before its format says it should: it looks cut off.` };
   }
-  // A video's index, read with a few ranged reads: a cut-off or mislabelled container stops here.
-  let video: { media?: MediaMetadata; mediaSkipped?: string } = {};
-  if (VIDEO_CONTAINERS.has(detected)) {
-    const source = { readRange: (offset: number, length: number) => store.readRange(message.key, offset, length) };
-    const verdict = await readVideoMetadata(source, message.size, detected, message.declaredType);
-    if (!verdict.ok) return verdict;
-    video = 'media' in verdict ? { media: verdict.media } : { mediaSkipped: verdict.skipped };
-  }
-  const info = { size: message.size, declaredType: message.declaredType };
+  const structural = structuralFinding(head, message.declaredType);
+  if (structural) return { ok: false, code: 'ERR_MALWARE_FOUND', message: `${structural} (builtin)` };
+  return firstSliceState(message.key, object.etag, message.size, detected);
+}
 
-  // One pass: SHA-256 and the built-in scanner read the same bytes.
-  const object = await store.getStream(message.key);
-  if (!object) return { ok: false, code: 'ERR_OBJECT_MISSING', message: 'The assembled file is missing from storage.' };
-  const { stream, digest } = hashing(object);
-  const builtin = await new BuiltinScanner().scan(stream, info);
-  if (!builtin.clean) return { ok: false, code: 'ERR_MALWARE_FOUND', message: `${builtin.signature} (${builtin.scanner})` };
-  const sha256 = toHex(await digest);
+/** A video's index, read with a few ranged reads: a cut-off or mislabelled container is refused here. */
+async function videoMetadata(message: ProcessMessage, store: R2Store, detected: string): Promise<Validation | { media?: MediaMetadata; mediaSkipped?: string }> {
+  if (!VIDEO_CONTAINERS.has(detected)) return {};
+  const source = { readRange: (offset: number, length: number) => store.readRange(message.key, offset, length) };
+  const verdict = await readVideoMetadata(source, message.size, detected, message.declaredType);
+  if (!verdict.ok) return verdict as Validation;
+  return 'media' in verdict ? { media: verdict.media } : { mediaSkipped: verdict.skipped };
+}
+
+/**
+ * Runs the next step of validation for this upload: the first checks (first invocation only),
+ * one slice, and, after the last slice, the digest check and the other scanners.
+ */
+export async function validateUpload(message: ProcessMessage, store: R2Store, env: Env): Promise<Validation | ValidationContinues> {
+  const saved = await loadSliceState(store, message.uploadId);
+  // Saved work for another object (after deduplication the session points elsewhere) does not count.
+  let state: SliceState | Validation = saved && saved.key === message.key && saved.size === message.size ? saved : await firstChecks(message, store, env);
+  if ('ok' in state) return state;
+
+  let slice;
+  try {
+    slice = await hashAndScanSlice(store, state, loadConfig(env).processingSliceBytes);
+  } catch (error) {
+    if (error instanceof ObjectChangedError) await deleteSliceState(store, message.uploadId); // the retry starts over
+    throw error;
+  }
+  if (slice.kind === 'finding') return { ok: false, code: 'ERR_MALWARE_FOUND', message: slice.signature };
+  // Saved before anything else happens: a crash from here on resumes after this slice.
+  await saveSliceState(store, message.uploadId, slice.state);
+  if (slice.kind === 'advanced') return { ok: 'continue', bytes: slice.bytes, offset: slice.state.offset, slices: slice.state.slices };
+
+  state = slice.state;
+  const sha256 = slice.sha256;
   if (message.sha256 && message.sha256 !== sha256) {
     return { ok: false, code: 'ERR_CHECKSUM_MISMATCH', message: `The file's SHA-256 is ${sha256}, not the ${message.sha256} declared.` };
   }
-
-  let scannedBy = builtin.scanner;
+  let scannedBy = 'builtin';
   const others = extraScanners(env);
   if (others.length > 0) {
-    // Throws ScannerUnavailableError when a scanner cannot answer: the job retries, then fails closed.
+    // clamd needs the whole stream on one connection, so it cannot be sliced; the Worker only
+    // relays bytes to it. Throws ScannerUnavailableError when it cannot answer: retry, then fail closed.
+    const info = { size: message.size, declaredType: message.declaredType };
     const verdict = await scanAll(others, async () => (await store.getStream(message.key)) ?? new ReadableStream(), info);
     if (!verdict.clean) return { ok: false, code: 'ERR_MALWARE_FOUND', message: `${verdict.signature} (${verdict.scanner})` };
     scannedBy += `+${verdict.scanner}`;
   }
-  return { ok: true, detectedType: detected, sha256, scannedBy, ...video };
+  // After the last slice (a few ranged reads; the slices carry no state for it).
+  const video = await videoMetadata(message, store, state.detectedType);
+  if ('ok' in video) return video;
+  return { ok: true, detectedType: state.detectedType, sha256, scannedBy, ...video };
 }

@@ -35,6 +35,9 @@ export const originalKey = (ownerSeg: string, uploadId: string): string => `${KE
 export const stagingKey = (originalKeyOfUpload: string): string =>
   `${KEY_PREFIXES.staging}${originalKeyOfUpload.slice(KEY_PREFIXES.originals.length)}`;
 
+/** Where processing in slices keeps its progress (hash state, offset) between invocations. */
+export const processingStateKey = (uploadId: string): string => `${KEY_PREFIXES.staging}processing/${uploadId}.json`;
+
 /**
  * Derivatives are keyed by the owner and the content hash, not the upload: deterministic (a
  * redelivered job writes the same keys) and shared by deduplicated uploads of the same bytes.

@@ -63,6 +63,12 @@ export class R2Store {
     return new Uint8Array(await object.arrayBuffer());
   }
 
+  /** `length` bytes from `offset` as a stream, with the object's ETag (processing in slices reads this way). */
+  async getRange(key: string, offset: number, length: number): Promise<{ body: ReadableStream<Uint8Array>; etag: string } | null> {
+    const object = await this.bucket.get(key, { range: { offset, length } });
+    return object ? { body: object.body as ReadableStream<Uint8Array>, etag: object.etag } : null;
+  }
+
   /** The whole object as a stream (validation and scanning read it this way). */
   async getStream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     const object = await this.bucket.get(key);

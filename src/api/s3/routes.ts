@@ -16,7 +16,7 @@ import type { AppEnv } from '../app-env';
 import { requirePrincipal } from '../auth';
 import { openUpload } from '../open-upload';
 import { enforceRateLimit } from '../rate-limit';
-import { parseJsonBody, parseWith } from '../validation';
+import { parseJsonBody, parsePartNumber, parseWith } from '../validation';
 import { directParts, recordDirectParts, signDirectPart } from './direct-parts';
 import { completeMultipartSchema, createMultipartSchema, paramsQuerySchema, s3PartNumberSchema } from './schemas';
 import { formatUploadHandle, redactPath, verifyUploadHandle } from './upload-handle';
@@ -49,7 +49,7 @@ s3.post('/multipart', principal, async (c) => {
 /** signPart: `{ url, expires }`, a URL to PUT part `n` to, answering with its ETag. */
 s3.get('/multipart/:uploadId/:partNumber', async (c) => {
   const { id, token, claims } = await handleOf(c);
-  const partNumber = parseWith(s3PartNumberSchema, c.req.param('partNumber'), 'part number');
+  const partNumber = parsePartNumber(s3PartNumberSchema, c.req.param('partNumber'));
   const direct = directParts(c.env, origin(c));
   if (direct) {
     await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
