@@ -40,11 +40,66 @@ export interface AppConfig {
   keyRingError?: string;
   /** Exact origins allowed for cross-origin browser calls. */
   corsOrigins: string[];
+  /** Webhook endpoints and how deliveries are signed and retried (empty `urls`: none are sent). */
+  webhooks: WebhookSettings;
+  /** Accepted server-to-server API keys (several, so they rotate). */
+  apiKeys: string[];
+  /** Where this service is reachable, for absolute URLs in events; null: paths only. */
+  publicBaseUrl: string | null;
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
   directUploads?: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
 
+export interface WebhookSettings {
+  urls: string[];
+  /** Standard Webhooks secrets (`whsec_…`); every one signs, so receivers can rotate. */
+  secrets: string[];
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  timeoutSeconds: number;
+}
+
 const cache = new WeakMap<object, AppConfig>();
+
+function bounded(value: string | undefined, fallback: number, name: string, max: number): number {
+  const n = integer(value, fallback, name);
+  if (n > max) throw new AppError('ERR_NOT_CONFIGURED', `${name} must be at most ${max}`);
+  return n;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+function webhookSettings(env: Env): WebhookSettings {
+  const urls = list(env.WEBHOOK_URLS);
+  for (const url of urls) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new AppError('ERR_NOT_CONFIGURED', `WEBHOOK_URLS: "${url.slice(0, 100)}" is not an http(s) URL`);
+    }
+  }
+  const secrets = list(env.WEBHOOK_SECRET);
+  for (const secret of secrets) {
+    if (!/^whsec_[A-Za-z0-9+/]{24,}={0,2}$/.test(secret)) {
+      throw new AppError('ERR_NOT_CONFIGURED', 'WEBHOOK_SECRET must be "whsec_" and at least 18 bytes in base64 (Standard Webhooks)');
+    }
+  }
+  if (urls.length > 0 && secrets.length === 0) throw new AppError('ERR_NOT_CONFIGURED', 'WEBHOOK_URLS is set: set the WEBHOOK_SECRET secret too');
+  return {
+    urls,
+    secrets,
+    // The events queue's max_retries (wrangler.toml) must stay above this.
+    maxAttempts: bounded(env.WEBHOOK_MAX_ATTEMPTS, 8, 'WEBHOOK_MAX_ATTEMPTS', 20),
+    retryBaseSeconds: bounded(env.WEBHOOK_RETRY_BASE_SECONDS, 60, 'WEBHOOK_RETRY_BASE_SECONDS', 3600),
+    timeoutSeconds: bounded(env.WEBHOOK_TIMEOUT_SECONDS, 10, 'WEBHOOK_TIMEOUT_SECONDS', 60),
+  };
+}
+
+function apiKeys(env: Env): string[] {
+  const keys = list(env.API_KEYS);
+  if (keys.some((key) => key.length < 32)) throw new AppError('ERR_NOT_CONFIGURED', 'API_KEYS: every key must be at least 32 characters');
+  return keys;
+}
 
 function integer(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -99,6 +154,9 @@ export function loadConfig(env: Env): AppConfig {
           },
         }
       : {}),
+    webhooks: webhookSettings(env),
+    apiKeys: apiKeys(env),
+    publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))

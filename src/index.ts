@@ -1,7 +1,8 @@
 /** @module Worker entry: HTTP routes, queue consumers, the cron sweep, and the Durable Object classes. */
 import { app } from './api/app';
 import type { Env } from './env';
-import type { QueueMessage } from './protocol/messages';
+import type { EventsQueueMessage, QueueMessage } from './protocol/messages';
+import { EVENTS_QUEUES, handleEventsQueue } from './queues/events-consumer';
 import { handleQueue } from './queues/queue-handler';
 import { sweep } from './queues/sweep';
 
@@ -11,7 +12,8 @@ export { UploadSession } from './durable/upload-session';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env, _ctx) => handleQueue(batch, env),
+  queue: (batch, env, _ctx) =>
+    EVENTS_QUEUES.includes(batch.queue) ? handleEventsQueue(batch as MessageBatch<EventsQueueMessage>, env) : handleQueue(batch, env),
   scheduled: async (_controller, env, ctx) => {
     ctx.waitUntil(sweep(env).then(() => undefined));
   },

@@ -13,6 +13,7 @@ import { formUpload } from './s3/form-upload';
 import { s3 } from './s3/routes';
 import { tus } from './tus';
 import { uploads } from './uploads-routes';
+import { webhooks } from './webhooks-routes';
 
 // Not strict: `/files/` (as tus clients send it) and `/files` are the same route.
 export const app = new Hono<AppEnv>({ strict: false });
@@ -24,6 +25,7 @@ app.use('/files/*', cors());
 app.get('/api/health', (c) => c.json({ ok: true }));
 app.route('/api/config', configRoute);
 app.route('/api/uploads', uploads);
+app.route('/api/webhooks', webhooks);
 app.route('/media', media);
 // Uppy/Companion S3 API; /jwt/<JWT>/s3/… carries the creator's JWT for clients that cannot set headers.
 app.use('/s3/*', cors());

@@ -18,9 +18,11 @@ import {
   type DerivativeInfo,
   type ProgressFields,
   type UploadResult,
+  type UploadEventName,
   type UploadState,
 } from '../protocol/messages';
 import { derivativeKey, derivedPrefix } from '../storage/object-keys';
+import { emitUploadEvent, eventForState, uploadEvent } from '../webhooks/upload-event';
 import { R2Store } from '../storage/r2-store';
 import { Leases } from './leases';
 import { ManifestStore, type UploadRow } from './manifest-store';
@@ -146,6 +148,7 @@ export class UploadSession extends DurableObject<Env> {
     });
     await this.ctx.storage.setAlarm(input.expiresAt);
     await sweeperStub(this.env).watch(input.id, input.expiresAt);
+    this.emitEvent('upload.created');
     return ok(this.manifestOf(this.store.upload()!));
   }
 
@@ -737,6 +740,15 @@ export class UploadSession extends DurableObject<Env> {
   private setState(state: UploadState, reason: string | null = null, result?: UploadResult): void {
     this.store.setState(state, reason);
     this.hub.broadcast({ type: 'state', state, ...(reason ? { reason } : {}), ...(result ? { result } : {}) });
+    this.emitEvent(eventForState(state));
+  }
+
+  /** Webhooks and the files index hear of it (issue 13; the lead ports this into the machine's effects). */
+  private emitEvent(event: UploadEventName | null): void {
+    const upload = this.store.upload();
+    if (!event || !upload || upload.partial) return;
+    const message = uploadEvent(this.env, event, { manifest: this.manifestOf(upload), owner: upload.owner });
+    this.ctx.waitUntil(emitUploadEvent(this.env, message).catch((error) => console.error('upload event not queued', event, upload.id, error)));
   }
 
   private progress(): ProgressFields | null {
