@@ -3,8 +3,7 @@
  * row per attempt. The only module that speaks SQL about deliveries.
  */
 import { toHex } from '../domain/base64url';
-
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'gone';
+import type { DeliveryStatus, DeliveryView } from './delivery-view';
 
 export interface DeliveryRow {
   id: string;
@@ -32,24 +31,6 @@ export interface AttemptRow {
   status: number | null;
   error: string | null;
   duration_ms: number;
-}
-
-/** What the API shows of a delivery (the body is the upload event; it is not repeated here). */
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  event: string;
-  uploadId: string;
-  endpoint: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  deliveredAt: string | null;
-  log: { n: number; at: string; outcome: string; status: number | null; error: string | null; durationMs: number }[];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -6,7 +6,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DeliveryView } from '../../src/webhooks/delivery-log';
+import type { DeliveryView } from '../../src/webhooks/delivery-view';
 import { useDevServer } from '../e2e/use-dev-server';
 import { pdf } from '../e2e/fixtures';
 import { startWebhookReceiver } from './webhook-receiver';
@@ -56,7 +56,7 @@ async function uploadReady(): Promise<{ id: string; uploadToken: string }> {
   });
   expect(created.status).toBe(201);
   const { id, uploadToken } = (await created.json()) as { id: string; uploadToken: string };
-  const put = await fetch(`${server().url}/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}` }, body: bytes });
+  const put = await fetch(`${server().url}/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}` }, body: new Uint8Array(bytes) });
   expect(put.status).toBe(200);
   await until('ready', async () => {
     const res = await fetch(`${server().url}/api/uploads/${id}`, { headers: { authorization: `Bearer ${uploadToken}` } });
