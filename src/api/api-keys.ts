@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { loadConfig } from '../config';
 import { AppError } from '../domain/errors';
 import type { AppEnv } from './app-env';
+import { requirePrincipal } from './auth';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -61,5 +62,15 @@ export function requireApiKey(): MiddlewareHandler<AppEnv> {
     if (!bearerToken(c)) throw new AppError('ERR_UNAUTHORIZED', 'Send an API key as "Authorization: Bearer <key>".');
     if (!(await apiKeyPresented(c))) throw new AppError('ERR_API_KEY_INVALID', 'The API key is not one this server accepts.');
     return next();
+  };
+}
+
+/** The app's backend (an API key) or a creator (a creator JWT, or anonymous in dev mode), for routes both may call. */
+export function requireAppOrCreator(): MiddlewareHandler<AppEnv> {
+  const creator = requirePrincipal();
+  return async function requireAppOrCreator(c, next) {
+    if (await apiKeyPresented(c)) return next();
+    c.set('apiKey', false);
+    return creator(c, next);
   };
 }

@@ -9,6 +9,7 @@ import type { AppEnv } from './app-env';
 import { configRoute } from './config-route';
 import { cors } from './cors';
 import { media } from './media-route';
+import { files } from './files-routes';
 import { formUpload } from './s3/form-upload';
 import { s3 } from './s3/routes';
 import { tus } from './tus';
@@ -26,6 +27,7 @@ app.get('/api/health', (c) => c.json({ ok: true }));
 app.route('/api/config', configRoute);
 app.route('/api/uploads', uploads);
 app.route('/api/webhooks', webhooks);
+app.route('/api/files', files);
 app.route('/media', media);
 // Uppy/Companion S3 API; /jwt/<JWT>/s3/… carries the creator's JWT for clients that cannot set headers.
 app.use('/s3/*', cors());

@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   ERR_DIGEST_INVALID: 400,
   ERR_CHECKSUM_ALGORITHM: 400,
   ERR_DIGEST_MISMATCH: 400,
+  /** A list cursor that was altered, or is used with other filters than it was made for. */
+  ERR_CURSOR_INVALID: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_TOKEN_INVALID: 401,
   ERR_TOKEN_EXPIRED: 401,
@@ -21,6 +23,8 @@ export const ERROR_STATUS = {
   ERR_TOKEN_SCOPE: 403,
   /** An API key sent by a browser (Origin or Sec-Fetch-Site present): keys are for servers only. */
   ERR_API_KEY_FROM_BROWSER: 403,
+  /** A creator token asked for another owner's files. */
+  ERR_OWNER_SCOPE: 403,
   ERR_FORBIDDEN: 403,
   ERR_ORIGIN_NOT_ALLOWED: 403,
   ERR_QUOTA_STORAGE: 403,

@@ -141,6 +141,11 @@ export class ManifestStore {
     this.sql.exec('UPDATE upload SET state = ?, reason = ?, updated_at = ?', state, reason, now);
   }
 
+  /** The files API (issue 13): the name and metadata an app may change after creation. */
+  setDetails(name: string, metadata: Record<string, string> | null, now = Date.now()): void {
+    this.sql.exec('UPDATE upload SET name = ?, metadata = ?, updated_at = ?', name, metadata ? JSON.stringify(metadata) : null, now);
+  }
+
   setResult(result: UploadResult): void {
     this.sql.exec('UPDATE upload SET result = ?', JSON.stringify(result));
   }

@@ -20,6 +20,7 @@ import {
   type UploadResult,
   type UploadEventName,
   type UploadState,
+  type Visibility,
 } from '../protocol/messages';
 import { derivativeKey, derivedPrefix } from '../storage/object-keys';
 import { emitUploadEvent, eventForState, uploadEvent } from '../webhooks/upload-event';
@@ -56,7 +57,25 @@ export interface CreateSessionInput {
   expiresAt: number;
   /** tus Upload-Concat: partial. */
   partial?: boolean;
+  /** Private files are served only through signed URLs (issue 13). */
+  visibility?: Visibility;
 }
+
+/** The files API's view of an upload (issue 13). */
+export interface FileView {
+  manifest: Manifest;
+  owner: string;
+  visibility: Visibility;
+}
+
+export interface FileChanges {
+  name?: string;
+  metadata?: Record<string, string>;
+  visibility?: Visibility;
+}
+
+/** Where the visibility is kept (the storage's key-value side, beside the manifest's SQL). */
+const VISIBILITY_KEY = 'visibility';
 
 export interface PartLease {
   kind: 'lease';
@@ -84,6 +103,7 @@ export interface MediaInfo {
   size: number;
   /** Set when a derivative was asked for. */
   derivative?: DerivativeInfo;
+  visibility?: Visibility;
 }
 
 /** A streamed write (tus PATCH) that stalls longer than this loses its lock on the upload. */
@@ -147,6 +167,7 @@ export class UploadSession extends DurableObject<Env> {
       partial: input.partial ?? false,
     });
     await this.ctx.storage.setAlarm(input.expiresAt);
+    if (input.visibility === 'private') this.ctx.storage.kv.put(VISIBILITY_KEY, 'private');
     await sweeperStub(this.env).watch(input.id, input.expiresAt);
     this.emitEvent('upload.created');
     return ok(this.manifestOf(this.store.upload()!));
@@ -155,6 +176,31 @@ export class UploadSession extends DurableObject<Env> {
   manifest(): Result<Manifest> {
     const upload = this.store.upload();
     return upload ? ok(this.manifestOf(upload)) : notFound();
+  }
+
+  // ---- RPC: the files API (issue 13) ---------------------------------------------------------
+
+  fileView(): Result<FileView> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    return ok({ manifest: this.manifestOf(upload), owner: upload.owner, visibility: this.visibility() });
+  }
+
+  /** Renames, replaces the metadata or changes the visibility; the index hears of it as `upload.updated`. */
+  updateFile(changes: FileChanges): Result<FileView> {
+    const upload = this.store.upload();
+    if (!upload) return notFound();
+    if (GONE_STATES.includes(upload.state)) return gone(upload);
+    this.ctx.storage.transactionSync(() => {
+      this.store.setDetails(changes.name ?? upload.name, changes.metadata ?? upload.metadata);
+      if (changes.visibility) this.ctx.storage.kv.put(VISIBILITY_KEY, changes.visibility);
+    });
+    this.emitEvent('upload.updated');
+    return this.fileView();
+  }
+
+  private visibility(): Visibility {
+    return this.ctx.storage.kv.get<Visibility>(VISIBILITY_KEY) ?? 'public';
   }
 
   /** `complete`: idempotent; starts assembly when every part is confirmed. */
@@ -548,7 +594,7 @@ export class UploadSession extends DurableObject<Env> {
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
     if (upload.partial) return fail('ERR_NOT_FOUND', 'A partial upload is a fragment of another; fetch the final upload.');
-    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0 };
+    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0, visibility: this.visibility() };
     if (variant === undefined) return ok(info);
     const derivative = upload.result?.derivatives?.find((d) => d.variant === variant);
     if (!derivative || !upload.result?.sha256) {
@@ -564,6 +610,7 @@ export class UploadSession extends DurableObject<Env> {
       name: `${stem}-${variant}.jpg`,
       size: derivative.bytes,
       derivative,
+      visibility: info.visibility,
     });
   }
 
@@ -747,7 +794,7 @@ export class UploadSession extends DurableObject<Env> {
   private emitEvent(event: UploadEventName | null): void {
     const upload = this.store.upload();
     if (!event || !upload || upload.partial) return;
-    const message = uploadEvent(this.env, event, { manifest: this.manifestOf(upload), owner: upload.owner });
+    const message = uploadEvent(this.env, event, { manifest: this.manifestOf(upload), owner: upload.owner, visibility: this.visibility() });
     this.ctx.waitUntil(emitUploadEvent(this.env, message).catch((error) => console.error('upload event not queued', event, upload.id, error)));
   }
 

@@ -125,7 +125,16 @@ export type CleanupMessage = {
 };
 
 /** What happened to an upload, as the app's backend hears it (webhooks, the files index). */
-export const UPLOAD_EVENTS = ['upload.created', 'upload.ready', 'upload.rejected', 'upload.failed', 'upload.expired', 'upload.deleted'] as const;
+export const UPLOAD_EVENTS = [
+  'upload.created',
+  'upload.ready',
+  'upload.rejected',
+  'upload.failed',
+  'upload.expired',
+  'upload.deleted',
+  /** Name, metadata or visibility changed through the files API. */
+  'upload.updated',
+] as const;
 export type UploadEventName = (typeof UPLOAD_EVENTS)[number];
 
 export type Visibility = 'public' | 'private';
@@ -146,7 +155,7 @@ export type UploadEventSubject = Omit<Manifest, 'parts' | 'missingParts'> & {
 export type UploadEventMessage = {
   type: 'upload.event';
   v: 1;
-  /** Stable across re-sends (`${uploadId}:${event}`): the consumer's deduplication key. */
+  /** Stable across re-sends (`${uploadId}:${event}`, plus `:${updatedAt}` for upload.updated): the consumer's deduplication key. */
   eventId: string;
   event: UploadEventName;
   uploadId: string;

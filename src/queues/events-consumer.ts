@@ -1,10 +1,12 @@
 /**
- * @module The events queue consumer: upload lifecycle events are fanned out into webhook
- * deliveries; deliveries are attempted, each message once, retried with the webhook backoff.
+ * @module The events queue consumer: upload lifecycle events update the files index and are
+ * fanned out into webhook deliveries; deliveries are attempted, each message once, retried with the webhook backoff.
  * Messages run concurrently: one slow endpoint (up to its timeout) does not hold up the batch.
  */
 import type { Env } from '../env';
 import type { EventsQueueMessage } from '../protocol/messages';
+import { fileEntry } from '../files/file-entry';
+import { FilesIndex } from '../files/files-index';
 import { deliverOnce, fanOut } from '../webhooks/deliver';
 import { retryDelaySeconds } from './queue-handler';
 
@@ -17,6 +19,7 @@ async function handle(queue: string, body: EventsQueueMessage, env: Env): Promis
     return null;
   }
   if (body.type === 'upload.event') {
+    await new FilesIndex(env.DB).upsert(fileEntry(body.upload));
     await fanOut(body, env);
     return null;
   }

@@ -14,8 +14,8 @@ export interface UploadEventInput {
   occurredAt?: number;
 }
 
-/** The event for `manifest`; media URLs become absolute when PUBLIC_BASE_URL is configured. */
-export function uploadEvent(env: Env, event: UploadEventName, input: UploadEventInput): UploadEventMessage {
+/** The upload as events and the files API describe it; media URLs absolute when PUBLIC_BASE_URL is set. */
+export function eventSubject(env: Env, input: UploadEventInput): UploadEventSubject {
   const { parts: _parts, missingParts: _missing, ...manifest } = input.manifest;
   const base = loadConfig(env).publicBaseUrl ?? '';
   const upload: UploadEventSubject = {
@@ -31,10 +31,18 @@ export function uploadEvent(env: Env, event: UploadEventName, input: UploadEvent
       ...(derivatives.length > 0 ? { derivatives: Object.fromEntries(derivatives.map((d) => [d.variant, base + d.url])) } : {}),
     };
   }
+  return upload;
+}
+
+/** The event for `manifest`. */
+export function uploadEvent(env: Env, event: UploadEventName, input: UploadEventInput): UploadEventMessage {
+  const upload = eventSubject(env, input);
+  const manifest = input.manifest;
   return {
     type: 'upload.event',
     v: 1,
-    eventId: `${manifest.id}:${event}`,
+    // Every other event happens once per upload; updates can happen many times.
+    eventId: event === 'upload.updated' ? `${manifest.id}:${event}:${manifest.updatedAt}` : `${manifest.id}:${event}`,
     event,
     uploadId: manifest.id,
     occurredAt: input.occurredAt ?? Date.now(),
