@@ -7,6 +7,7 @@ import { AppError } from './domain/errors';
 import { MiB, type PartLimits } from './domain/part-plan';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
+import type { Visibility } from './protocol/messages';
 
 export const DEFAULT_ALLOWED_TYPES = [
   'image/jpeg',
@@ -44,6 +45,10 @@ export interface AppConfig {
   webhooks: WebhookSettings;
   /** Accepted server-to-server API keys (several, so they rotate). */
   apiKeys: string[];
+  /** Keys for signed media URLs (private files); null when none are configured. */
+  mediaKeys: KeyRing | null;
+  mediaKeysError?: string;
+  defaultVisibility: Visibility;
   /** Where this service is reachable, for absolute URLs in events; null: paths only. */
   publicBaseUrl: string | null;
   /** Set when parts may go straight to R2's S3 API through presigned URLs. */
@@ -127,6 +132,17 @@ export function loadConfig(env: Env): AppConfig {
       keyRingError = (error as Error).message;
     }
   }
+  let mediaKeys: KeyRing | null = null;
+  let mediaKeysError: string | undefined;
+  if (env.MEDIA_URL_KEYS) {
+    try {
+      mediaKeys = KeyRing.parse(env.MEDIA_URL_KEYS, env.MEDIA_URL_SIGNING_KEY);
+    } catch (error) {
+      mediaKeysError = `MEDIA_URL_KEYS: ${(error as Error).message}`;
+    }
+  }
+  const visibility = env.DEFAULT_VISIBILITY || 'public';
+  if (visibility !== 'public' && visibility !== 'private') throw new AppError('ERR_NOT_CONFIGURED', 'DEFAULT_VISIBILITY must be "public" or "private"');
   const config: AppConfig = {
     maxFileSize: integer(env.MAX_FILE_SIZE, 5 * 1024 * MiB, 'MAX_FILE_SIZE'),
     allowedTypes: env.ALLOWED_TYPES
@@ -155,6 +171,9 @@ export function loadConfig(env: Env): AppConfig {
         }
       : {}),
     webhooks: webhookSettings(env),
+    mediaKeys,
+    mediaKeysError,
+    defaultVisibility: visibility,
     apiKeys: apiKeys(env),
     publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
     corsOrigins: (env.CORS_ORIGINS ?? '')
@@ -173,4 +192,10 @@ export function requireKeyRing(config: AppConfig): KeyRing {
     'ERR_NOT_CONFIGURED',
     config.keyRingError ?? 'Upload tokens are not configured: set the UPLOAD_TOKEN_KEYS secret ("id:secret").',
   );
+}
+
+/** The media URL key ring, or a clear error when private files cannot be served here. */
+export function requireMediaKeys(config: AppConfig): KeyRing {
+  if (config.mediaKeys) return config.mediaKeys;
+  throw new AppError('ERR_NOT_CONFIGURED', config.mediaKeysError ?? 'Private files need signed URLs: set the MEDIA_URL_KEYS secret ("id:secret").');
 }

@@ -62,10 +62,15 @@ export interface Env {
   WEBHOOK_TIMEOUT_SECONDS?: string;
   /** Where this service is reachable (https://uploads.example.com), to put absolute media URLs in events. */
   PUBLIC_BASE_URL?: string;
+  /** "public" (default) or "private": the visibility of uploads that do not choose one. */
+  DEFAULT_VISIBILITY?: string;
 
   /** Secrets. */
   /** Standard Webhooks signing secrets "whsec_<base64>", comma-separated to rotate (each signs). */
   WEBHOOK_SECRET?: string;
+  /** "id:secret,id:secret" HMAC keys for signed media URLs of private files; the first signs unless MEDIA_URL_SIGNING_KEY names another. */
+  MEDIA_URL_KEYS?: string;
+  MEDIA_URL_SIGNING_KEY?: string;
   /** Server-to-server API keys, comma-separated (several, so they rotate); each at least 32 characters. */
   API_KEYS?: string;
   AUTH_JWT_SECRET?: string;

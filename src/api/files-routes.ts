@@ -6,8 +6,9 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { loadConfig, requireKeyRing } from '../config';
+import { loadConfig, requireKeyRing, requireMediaKeys } from '../config';
 import { AppError, unwrap } from '../domain/errors';
+import { mediaPath, signMediaPath } from '../domain/media-signature';
 import { signPayload, verifyPayload } from '../domain/signed-payload';
 import { sessionStub } from '../durable/session-stub';
 import type { FileView } from '../durable/upload-session';
@@ -119,4 +120,26 @@ files.delete('/:id', async (c) => {
   await visibleFile(c, id);
   const { state } = unwrap(await sessionStub(c.env, id).abort());
   return c.json({ id, state });
+});
+
+const signedUrlSchema = z
+  .object({
+    variant: z.string().regex(/^[a-z0-9-]{1,32}$/, 'not a variant name').optional(),
+    /** Seconds, up to 7 days; 1 hour by default. */
+    expiresIn: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  })
+  .strict();
+
+/** A signed, expiring URL for the file (or one variant): how private files are opened. */
+files.post('/:id/url', async (c) => {
+  const id = idOf(c);
+  const body = await parseJsonBody(c, signedUrlSchema);
+  await visibleFile(c, id);
+  const config = loadConfig(c.env);
+  const exp = Math.floor(Date.now() / 1000) + body.expiresIn;
+  const path = mediaPath(id, body.variant);
+  const query = await signMediaPath(requireMediaKeys(config), path, exp);
+  const base = config.publicBaseUrl ?? new URL(c.req.url).origin;
+  c.header('Cache-Control', 'no-store');
+  return c.json({ url: `${base}${path}?${query}`, expiresAt: new Date(exp * 1000).toISOString() });
 });

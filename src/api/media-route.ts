@@ -9,6 +9,7 @@ import { sessionStub } from '../durable/session-stub';
 import type { MediaInfo } from '../durable/upload-session';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
+import { mediaCacheControl } from './media-access';
 import { uploadIdSchema } from './schemas';
 import { parseWith } from './validation';
 
@@ -44,15 +45,18 @@ media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
   const info = unwrap(await sessionStub(c.env, id).media(variant));
-  const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
-  if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
+  const cacheControl = await mediaCacheControl(c, id, variant, info.visibility, IMMUTABLE);
+  const response = await serveObject(c.req.raw, info, cacheControl, new R2Store(c.env.BUCKET));
+  // A private file's response is never put in the shared cache.
+  if (cache && cacheable && response.status === 200 && info.visibility !== 'private') c.executionCtx.waitUntil(cache.put(c.req.raw, response.clone()));
   return response;
 });
 
 media.on(['GET', 'HEAD'], '/:id', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const info = unwrap(await sessionStub(c.env, id).media());
-  return serveObject(c.req.raw, info, c.env.ORIGINALS_CACHE_CONTROL || 'public, max-age=3600', new R2Store(c.env.BUCKET));
+  const cacheControl = await mediaCacheControl(c, id, undefined, info.visibility, c.env.ORIGINALS_CACHE_CONTROL || 'public, max-age=3600');
+  return serveObject(c.req.raw, info, cacheControl, new R2Store(c.env.BUCKET));
 });
 
 /** One R2 object as an HTTP response: ETag, Last-Modified, Range (206/416), conditionals (304/412). */

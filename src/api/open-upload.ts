@@ -10,7 +10,7 @@ import { AppError, unwrap } from '../domain/errors';
 import { planParts } from '../domain/part-plan';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import type { Manifest } from '../protocol/messages';
+import type { Manifest, Visibility } from '../protocol/messages';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 
 export interface OpenUploadRequest {
@@ -24,6 +24,8 @@ export interface OpenUploadRequest {
   metadata?: Record<string, string>;
   /** A tus partial upload: a fragment whose type is checked on the final upload instead. */
   partial?: boolean;
+  /** Private files are served only through signed URLs; DEFAULT_VISIBILITY otherwise. */
+  visibility?: Visibility;
 }
 
 export interface OpenedUpload {
@@ -95,6 +97,7 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
       metadata: request.metadata,
       expiresAt: Date.now() + config.uploadTtlSeconds * 1000,
       partial: request.partial ?? false,
+      visibility: request.visibility ?? config.defaultVisibility,
     })
     .catch((error: unknown) => ({
       ok: false as const,

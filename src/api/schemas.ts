@@ -25,6 +25,8 @@ export const createUploadSchema = z.object({
     .record(z.string().min(1).max(64), z.string().max(1024))
     .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
     .optional(),
+  /** "private": served only through signed URLs (issue 13). */
+  visibility: z.enum(['public', 'private']).optional(),
 });
 
 export type CreateUploadBody = z.output<typeof createUploadSchema>;

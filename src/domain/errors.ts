@@ -25,6 +25,10 @@ export const ERROR_STATUS = {
   ERR_API_KEY_FROM_BROWSER: 403,
   /** A creator token asked for another owner's files. */
   ERR_OWNER_SCOPE: 403,
+  /** A private file asked for without a signed URL, or with one that is altered, for another file, or expired. */
+  ERR_MEDIA_PRIVATE: 403,
+  ERR_MEDIA_SIGNATURE_INVALID: 403,
+  ERR_MEDIA_SIGNATURE_EXPIRED: 403,
   ERR_FORBIDDEN: 403,
   ERR_ORIGIN_NOT_ALLOWED: 403,
   ERR_QUOTA_STORAGE: 403,
