@@ -36,6 +36,8 @@ export interface AppConfig {
   quotas: QuotaLimits;
   allowAnonymous: boolean;
   jwtSecret?: string;
+  /** Creator JWTs from the app's identity provider (asymmetric keys from a JWKS). */
+  jwks?: { url: string; issuer: string; audience: string };
   /** Null when no keys are configured: creating uploads is then refused. */
   keyRing: KeyRing | null;
   keyRingError?: string;
@@ -100,6 +102,14 @@ function webhookSettings(env: Env): WebhookSettings {
   };
 }
 
+function jwksSettings(env: Env): { url: string; issuer: string; audience: string } {
+  const url = env.AUTH_JWKS_URL ?? '';
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new AppError('ERR_NOT_CONFIGURED', 'AUTH_JWKS_URL must be an http(s) URL');
+  // Without both checks, any token the provider issues for any other application would be accepted here.
+  if (!env.AUTH_ISSUER || !env.AUTH_AUDIENCE) throw new AppError('ERR_NOT_CONFIGURED', 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE');
+  return { url, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
+}
+
 function apiKeys(env: Env): string[] {
   const keys = list(env.API_KEYS);
   if (keys.some((key) => key.length < 32)) throw new AppError('ERR_NOT_CONFIGURED', 'API_KEYS: every key must be at least 32 characters');
@@ -158,6 +168,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     allowAnonymous: env.DEV_ALLOW_ANONYMOUS_UPLOADS === 'true',
     jwtSecret: env.AUTH_JWT_SECRET || undefined,
+    ...(env.AUTH_JWKS_URL ? { jwks: jwksSettings(env) } : {}),
     keyRing,
     keyRingError,
     ...(env.R2_S3_ENDPOINT && env.R2_S3_ACCESS_KEY_ID && env.R2_S3_SECRET_ACCESS_KEY

@@ -65,6 +65,11 @@ export interface Env {
   /** "public" (default) or "private": the visibility of uploads that do not choose one. */
   DEFAULT_VISIBILITY?: string;
 
+  /** Bring your own identity provider: creator JWTs (RS256, ES256, EdDSA) verified against this JWKS, with `iss` and `aud` checked. */
+  AUTH_JWKS_URL?: string;
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
+
   /** Secrets. */
   /** Standard Webhooks signing secrets "whsec_<base64>", comma-separated to rotate (each signs). */
   WEBHOOK_SECRET?: string;

@@ -3,12 +3,12 @@
  * in the explicit development mode) and who may act on one (its signed upload token).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { verify } from 'hono/jwt';
 import { loadConfig, requireKeyRing } from '../config';
 import { verifyCapability, type CapabilityClaims, type VerifyFailure } from '../domain/capability';
 import { AppError } from '../domain/errors';
 import type { Env } from '../env';
 import type { AppEnv } from './app-env';
+import { verifyCreatorToken } from './creator-token';
 
 function bearer(c: Context): string | undefined {
   const header = c.req.header('authorization');
@@ -21,14 +21,14 @@ export interface PrincipalOptions {
   token?: (c: Context<AppEnv>) => string | undefined;
 }
 
-/** Sets `owner` from a valid HS256 JWT (`sub`), or "anonymous" when dev mode allows it. */
+/** Sets `owner` from a valid creator JWT (`sub`) and `grant` from its claims, or "anonymous" when dev mode allows it. */
 export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHandler<AppEnv> {
   return async function requirePrincipal(c, next) {
     const config = loadConfig(c.env);
     const token = bearer(c) ?? options.token?.(c);
     if (!token) {
       if (!config.allowAnonymous) {
-        if (!config.jwtSecret) {
+        if (!config.jwtSecret && !config.jwks) {
           throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
         }
         throw new AppError('ERR_UNAUTHORIZED', 'Creating an upload needs "Authorization: Bearer <JWT>".');
@@ -36,17 +36,10 @@ export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHand
       c.set('owner', 'anonymous');
       return next();
     }
-    if (!config.jwtSecret) throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
-    let sub: unknown;
-    try {
-      ({ sub } = await verify(token, config.jwtSecret, 'HS256'));
-    } catch {
-      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token is not a valid, unexpired HS256 JWT.');
-    }
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token needs a "sub" claim naming the owner.');
-    }
-    c.set('owner', sub);
+    // jose: HS256 (AUTH_JWT_SECRET) or the identity provider's keys (AUTH_JWKS_URL); the token may carry an upload grant.
+    const creator = await verifyCreatorToken(config, token);
+    c.set('owner', creator.owner);
+    c.set('grant', creator.grant);
     return next();
   };
 }

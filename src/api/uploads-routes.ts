@@ -25,7 +25,7 @@ const uploadIdOf = (c: Context<AppEnv>) => parseWith(uploadIdSchema, c.req.param
 uploads.post('/', requirePrincipal(), async (c) => {
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
   const body = await parseJsonBody(c, createUploadSchema);
-  const { id, key, manifest, uploadToken } = await openUpload(c.env, { ...body, owner: c.get('owner') });
+  const { id, key, manifest, uploadToken } = await openUpload(c.env, { ...body, owner: c.get('owner'), grant: c.get('grant') });
   const self = new URL(`/api/uploads/${id}`, c.req.url).toString();
   c.header('Location', self);
   return c.json(

@@ -27,6 +27,11 @@ export const ERROR_STATUS = {
   ERR_OWNER_SCOPE: 403,
   /** A private file asked for without a signed URL, or with one that is altered, for another file, or expired. */
   ERR_MEDIA_PRIVATE: 403,
+  /** Scoped upload grants (creator-JWT claims): malformed or unenforceable, or the upload is outside them. */
+  ERR_GRANT_INVALID: 403,
+  ERR_GRANT_TYPE: 403,
+  ERR_GRANT_SIZE: 403,
+  ERR_GRANT_FILES: 403,
   ERR_MEDIA_SIGNATURE_INVALID: 403,
   ERR_MEDIA_SIGNATURE_EXPIRED: 403,
   ERR_FORBIDDEN: 403,

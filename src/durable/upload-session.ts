@@ -59,6 +59,8 @@ export interface CreateSessionInput {
   partial?: boolean;
   /** Private files are served only through signed URLs (issue 13). */
   visibility?: Visibility;
+  /** An upload grant's size limit, below the server's, for sizes declared later (issue 13). */
+  maxFileSize?: number;
 }
 
 /** The files API's view of an upload (issue 13). */
@@ -76,6 +78,7 @@ export interface FileChanges {
 
 /** Where the visibility is kept (the storage's key-value side, beside the manifest's SQL). */
 const VISIBILITY_KEY = 'visibility';
+const MAX_SIZE_KEY = 'maxFileSize';
 
 export interface PartLease {
   kind: 'lease';
@@ -168,6 +171,7 @@ export class UploadSession extends DurableObject<Env> {
     });
     await this.ctx.storage.setAlarm(input.expiresAt);
     if (input.visibility === 'private') this.ctx.storage.kv.put(VISIBILITY_KEY, 'private');
+    if (input.maxFileSize !== undefined) this.ctx.storage.kv.put(MAX_SIZE_KEY, input.maxFileSize);
     await sweeperStub(this.env).watch(input.id, input.expiresAt);
     this.emitEvent('upload.created');
     return ok(this.manifestOf(this.store.upload()!));
@@ -197,6 +201,10 @@ export class UploadSession extends DurableObject<Env> {
     });
     this.emitEvent('upload.updated');
     return this.fileView();
+  }
+
+  private sizeLimit(): number {
+    return Math.min(loadConfig(this.env).maxFileSize, this.ctx.storage.kv.get<number>(MAX_SIZE_KEY) ?? Infinity);
   }
 
   private visibility(): Visibility {
@@ -396,7 +404,7 @@ export class UploadSession extends DurableObject<Env> {
       return fail('ERR_PART_LIST', 'All parts but the last must be the same size, and the last no larger (R2 requires it).');
     }
     const size = sizes.reduce((a, b) => a + b, 0);
-    const limit = loadConfig(this.env).maxFileSize;
+    const limit = this.sizeLimit();
     if (size > limit) return fail('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${limit} bytes.`, { maxFileSize: limit });
     this.ctx.storage.transactionSync(() => {
       this.store.keepOnlyParts(listed.map((p) => p.partNumber));
@@ -415,7 +423,7 @@ export class UploadSession extends DurableObject<Env> {
       return upload.size === size ? ok({ size, partCount: upload.partCount! }) : fail('ERR_VALIDATION', `The size is already ${upload.size}.`);
     }
     const totals = this.store.totals();
-    const limit = loadConfig(this.env).maxFileSize;
+    const limit = this.sizeLimit();
     if (size > limit) return fail('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${limit} bytes.`, { maxFileSize: limit });
     if (size < totals.confirmedBytes + upload.stagedBytes || size === 0) return fail('ERR_VALIDATION', 'The size is smaller than what was already received.');
     const partCount = Math.ceil(size / upload.partSize);
