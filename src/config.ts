@@ -37,7 +37,7 @@ export interface AppConfig {
   allowAnonymous: boolean;
   jwtSecret?: string;
   /** Creator JWTs from the app's identity provider (asymmetric keys from a JWKS). */
-  jwks?: { url: string; issuer: string; audience: string };
+  jwks?: JwksSettings;
   /** Null when no keys are configured: creating uploads is then refused. */
   keyRing: KeyRing | null;
   keyRingError?: string;
@@ -102,12 +102,26 @@ function webhookSettings(env: Env): WebhookSettings {
   };
 }
 
-function jwksSettings(env: Env): { url: string; issuer: string; audience: string } {
+export interface JwksSettings {
+  url: string;
+  issuer: string;
+  audience: string;
+  cacheSeconds: number;
+  cooldownSeconds: number;
+}
+
+function jwksSettings(env: Env): JwksSettings {
   const url = env.AUTH_JWKS_URL ?? '';
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new AppError('ERR_NOT_CONFIGURED', 'AUTH_JWKS_URL must be an http(s) URL');
   // Without both checks, any token the provider issues for any other application would be accepted here.
   if (!env.AUTH_ISSUER || !env.AUTH_AUDIENCE) throw new AppError('ERR_NOT_CONFIGURED', 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE');
-  return { url, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
+  return {
+    url,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    cacheSeconds: bounded(env.AUTH_JWKS_CACHE_SECONDS, 600, 'AUTH_JWKS_CACHE_SECONDS', 86_400),
+    cooldownSeconds: bounded(env.AUTH_JWKS_COOLDOWN_SECONDS, 30, 'AUTH_JWKS_COOLDOWN_SECONDS', 3600),
+  };
 }
 
 function apiKeys(env: Env): string[] {

@@ -69,6 +69,9 @@ export interface Env {
   AUTH_JWKS_URL?: string;
   AUTH_ISSUER?: string;
   AUTH_AUDIENCE?: string;
+  /** How long fetched keys are fresh (default 600 s), and the least time between two fetches for unknown key ids (default 30 s). */
+  AUTH_JWKS_CACHE_SECONDS?: string;
+  AUTH_JWKS_COOLDOWN_SECONDS?: string;
 
   /** Secrets. */
   /** Standard Webhooks signing secrets "whsec_<base64>", comma-separated to rotate (each signs). */

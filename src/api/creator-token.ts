@@ -6,7 +6,7 @@
  * and unknown ones fail closed. Returns the owner (`sub`) and the token's upload grant, if any.
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { AppConfig } from '../config';
+import type { AppConfig, JwksSettings } from '../config';
 import { AppError } from '../domain/errors';
 import { grantFromClaims, type Grant } from '../domain/grant';
 
@@ -28,12 +28,17 @@ const encoder = new TextEncoder();
 type KeyResolver = ReturnType<typeof createRemoteJWKSet>;
 const remoteSets = new Map<string, KeyResolver>();
 
-/** One remote key set per JWKS URL and isolate, so keys are fetched once, not per request. */
-function keySet(url: string): (header: Parameters<KeyResolver>[0], token: Parameters<KeyResolver>[1]) => ReturnType<KeyResolver> {
-  let remote = remoteSets.get(url);
+/** One remote key set per JWKS settings and isolate, so keys are fetched once, not per request. */
+function keySet(settings: JwksSettings): (header: Parameters<KeyResolver>[0], token: Parameters<KeyResolver>[1]) => ReturnType<KeyResolver> {
+  const id = JSON.stringify(settings);
+  let remote = remoteSets.get(id);
   if (!remote) {
-    remote = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
-    remoteSets.set(url, remote);
+    remote = createRemoteJWKSet(new URL(settings.url), {
+      cooldownDuration: settings.cooldownSeconds * 1000,
+      cacheMaxAge: settings.cacheSeconds * 1000,
+      timeoutDuration: 5_000,
+    });
+    remoteSets.set(id, remote);
   }
   const set = remote;
   return async (header, token) => {
@@ -65,7 +70,7 @@ export async function verifyCreatorToken(config: AppConfig, token: string): Prom
       if (!config.jwtSecret) throw new AppError('ERR_NOT_CONFIGURED', 'HS256 creator tokens are not configured: set the AUTH_JWT_SECRET secret.');
       ({ payload } = await jwtVerify(token, encoder.encode(config.jwtSecret), { algorithms: ['HS256'] }));
     } else if (alg && ASYMMETRIC.includes(alg) && config.jwks) {
-      ({ payload } = await jwtVerify(token, keySet(config.jwks.url), {
+      ({ payload } = await jwtVerify(token, keySet(config.jwks), {
         algorithms: ASYMMETRIC,
         issuer: config.jwks.issuer,
         audience: config.jwks.audience,
