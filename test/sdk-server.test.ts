@@ -6,7 +6,7 @@ import { deployment, pdfBytes, sha256Hex } from './helpers';
 
 const API_KEY = 'sdk-test-api-key-0123456789abcdef0123456';
 const app = deployment({ API_KEYS: API_KEY });
-const sdk = createServerClient({ baseUrl: 'http://uploads.test', apiKey: API_KEY, fetch: (input, init) => app(new URL(String(input)).pathname + new URL(String(input)).search, init) });
+const sdk = createServerClient({ baseUrl: 'http://uploads.test', apiKey: API_KEY, fetch: async (url, init) => app(new URL(url).pathname + new URL(url).search, init) });
 const user = `sdk-user-${crypto.randomUUID().slice(0, 8)}`;
 
 async function upload(grant: string, bytes: Uint8Array, name: string): Promise<string> {

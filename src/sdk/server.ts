@@ -122,7 +122,8 @@ export interface ServerClientOptions {
   baseUrl: string;
   /** One of the service's API_KEYS. Never ship it to a browser: the service refuses keys from browsers. */
   apiKey: string;
-  fetch?: typeof fetch;
+  /** A fetch to use instead of the global one (tests, service bindings). */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface FileListQuery {
@@ -142,7 +143,7 @@ export interface FileChanges {
 
 export function createServerClient(options: ServerClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const doFetch = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await doFetch(`${base}${path}`, {
