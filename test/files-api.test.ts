@@ -2,7 +2,8 @@ import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry } from '../src/files/file-entry';
-import { deployment, expectError, pdfBytes } from './helpers';
+import { deployment, expectError, pdfBytes, readyPdf } from './helpers';
+import { until } from './poll';
 
 const API_KEY = 'files-test-api-key-0123456789abcdef0123';
 const app = deployment({ API_KEYS: API_KEY });
@@ -17,33 +18,9 @@ async function jwtFor(sub: string): Promise<string> {
 const asApp = { authorization: `Bearer ${API_KEY}` };
 const as = async (sub: string) => ({ authorization: `Bearer ${await jwtFor(sub)}` });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Creates and sends a one-part PDF as `owner`, and waits until it is ready. */
 async function readyFile(owner: string, name: string, seed: number): Promise<string> {
-  const bytes = pdfBytes(2000 + seed, seed);
-  const created = await app('/api/uploads', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(await as(owner)) },
-    body: JSON.stringify({ name, size: bytes.length, type: 'application/pdf', metadata: { seed: String(seed) } }),
-  });
-  expect(created.status, await created.clone().text()).toBe(201);
-  const { id, uploadToken } = await created.json<{ id: string; uploadToken: string }>();
-  const put = await app(`/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}`, 'content-length': String(bytes.length) }, body: bytes });
-  expect(put.status).toBe(200);
-  await until('ready', async () => {
-    const res = await app(`/api/files/${id}`, { headers: asApp });
-    return (await res.json<FileEntry>()).state === 'ready' ? true : undefined;
-  });
-  return id;
+  return (await readyPdf(app, pdfBytes(2000 + seed, seed), { headers: await as(owner), body: { name, metadata: { seed: String(seed) } } })).id;
 }
 
 async function list(query: string, headers: Record<string, string>): Promise<{ files: FileEntry[]; nextCursor: string | null }> {

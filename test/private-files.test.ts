@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../src/domain/capability';
 import { signMediaPath } from '../src/domain/media-signature';
 import type { Env } from '../src/env';
-import { deployment, expectError, pdfBytes, sha256Hex } from './helpers';
+import { deployment, expectError, pdfBytes, readyPdf, sha256Hex } from './helpers';
 
 const API_KEY = 'private-test-api-key-0123456789abcdef0123';
 const NEW_KEY = 'media-2:a-newer-media-url-key-for-rotation-tests-0123';
@@ -16,21 +16,7 @@ async function creator(): Promise<Record<string, string>> {
 }
 
 async function readyFile(fetcher: typeof app, body: Record<string, unknown>, bytes: Uint8Array): Promise<string> {
-  const created = await fetcher('/api/uploads', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(await creator()) },
-    body: JSON.stringify({ name: 'secret.pdf', size: bytes.length, type: 'application/pdf', ...body }),
-  });
-  expect(created.status, await created.clone().text()).toBe(201);
-  const { id, uploadToken } = await created.json<{ id: string; uploadToken: string }>();
-  const put = await fetcher(`/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}`, 'content-length': String(bytes.length) }, body: bytes });
-  expect(put.status).toBe(200);
-  for (const deadline = Date.now() + 20_000; ; ) {
-    const res = await fetcher(`/api/uploads/${id}`, { headers: { authorization: `Bearer ${uploadToken}` } });
-    if ((await res.json<{ state: string }>()).state === 'ready') return id;
-    if (Date.now() > deadline) throw new Error('not ready');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await readyPdf(fetcher, bytes, { headers: await creator(), body: { name: 'secret.pdf', ...body } })).id;
 }
 
 async function signedUrl(fetcher: typeof app, id: string, body: Record<string, unknown> = {}): Promise<{ url: string; expiresAt: string }> {

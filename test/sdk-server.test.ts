@@ -2,33 +2,15 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createServerClient, createUploadGrant, signedMediaUrl, UploadsApiError } from '../src/sdk/server';
-import { deployment, pdfBytes, sha256Hex } from './helpers';
+import { deployment, pdfBytes, readyPdf, sha256Hex } from './helpers';
+import { until } from './poll';
 
 const API_KEY = 'sdk-test-api-key-0123456789abcdef0123456';
 const app = deployment({ API_KEYS: API_KEY });
 const sdk = createServerClient({ baseUrl: 'http://uploads.test', apiKey: API_KEY, fetch: async (url, init) => app(new URL(url).pathname + new URL(url).search, init) });
 const user = `sdk-user-${crypto.randomUUID().slice(0, 8)}`;
 
-async function upload(grant: string, bytes: Uint8Array, name: string): Promise<string> {
-  const created = await app('/api/uploads', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${grant}` },
-    body: JSON.stringify({ name, size: bytes.length, type: 'application/pdf' }),
-  });
-  expect(created.status, await created.clone().text()).toBe(201);
-  const { id, uploadToken } = await created.json<{ id: string; uploadToken: string }>();
-  expect((await app(`/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}`, 'content-length': String(bytes.length) }, body: bytes })).status).toBe(200);
-  return id;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  for (const deadline = Date.now() + 20_000; ; ) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const upload = async (grant: string, bytes: Uint8Array, name: string) => (await readyPdf(app, bytes, { headers: { authorization: `Bearer ${grant}` }, body: { name } })).id;
 
 describe('server SDK in Workers', () => {
   it('mints a grant, then lists, reads, changes and deletes the files, and opens a private one by signed URL', async () => {
@@ -38,7 +20,7 @@ describe('server SDK in Workers', () => {
     const second = await upload(grant, pdfBytes(2600, 92), 'two.pdf');
     await expect(upload(grant, bytes, 'three.pdf')).rejects.toThrow();
 
-    const files = await until(async () => {
+    const files = await until('both files listed', async () => {
       const page = await sdk.files.list({ owner: user, state: 'ready' });
       return page.files.length === 2 ? page.files : undefined;
     });

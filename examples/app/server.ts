@@ -5,6 +5,7 @@
  * Plain node:http and the server SDK; run with `npm run example` beside `npm run dev` (README.md here).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServerClient, createUploadGrant, signedMediaUrl, verifyWebhook, type UploadWebhookEvent } from 'edge-upload-pipeline/server';
@@ -182,16 +183,20 @@ export async function startExampleApp(options: ExampleAppOptions): Promise<Examp
   };
 }
 
-/** `npm run example`: the development settings of dev.env, or the environment's. */
-async function main(): Promise<void> {
-  const { readFileSync } = await import('node:fs');
-  const dev = Object.fromEntries(
+/** The upload service's development settings (dev.env): its public, development-only secrets. */
+export function readDevEnv(): Record<string, string> {
+  return Object.fromEntries(
     readFileSync(new URL('../../dev.env', import.meta.url), 'utf8')
       .split('\n')
       .map((line) => /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => [m[1]!, m[2]!]),
   );
+}
+
+/** `npm run example`: the development settings of dev.env, or the environment's. */
+async function main(): Promise<void> {
+  const dev = readDevEnv();
   const setting = (name: string) => process.env[name] ?? dev[name] ?? '';
   const app = await startExampleApp({
     port: Number(process.env.PORT ?? 3000),

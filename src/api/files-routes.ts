@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { loadConfig, requireKeyRing, requireMediaKeys } from '../config';
 import { AppError, unwrap } from '../domain/errors';
 import { mediaPath, signMediaPath } from '../domain/media-signature';
+import { metadataSchema } from '../domain/metadata';
 import { signPayload, verifyPayload } from '../domain/signed-payload';
 import { sessionStub } from '../durable/session-stub';
 import type { FileView } from '../durable/upload-session';
@@ -44,10 +45,6 @@ const listQuerySchema = z.object({
     .optional(),
   owner: z.string().min(1).max(256).optional(),
 });
-
-export const metadataSchema = z
-  .record(z.string().min(1).max(64), z.string().max(1024))
-  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 
 const patchSchema = z
   .object({

@@ -1,5 +1,6 @@
 /** @module zod schemas for the native API's inputs. */
 import { z } from 'zod';
+import { metadataSchema } from '../domain/metadata';
 
 /** Upload ids are 128 random bits in hex; anything else never reaches a Durable Object. */
 export const uploadIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not an upload id');
@@ -21,10 +22,7 @@ export const createUploadSchema = z.object({
     .optional(),
   /** Optional part size in bytes (within the advertised bounds); the server grows it if needed. */
   partSize: z.number().int().positive().optional(),
-  metadata: z
-    .record(z.string().min(1).max(64), z.string().max(1024))
-    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
-    .optional(),
+  metadata: metadataSchema.optional(),
   /** "private": served only through signed URLs (issue 13). */
   visibility: z.enum(['public', 'private']).optional(),
 });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
+import { metadataSchema } from './metadata';
 import type { Visibility } from '../protocol/messages';
 
 export interface Grant {
@@ -29,10 +30,7 @@ const grantSchema = z.object({
   maxFileSize: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   maxFiles: z.number().int().positive().max(1_000_000).optional(),
   jti: z.string().min(1).max(256).optional(),
-  metadata: z
-    .record(z.string().min(1).max(64), z.string().max(1024))
-    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
-    .optional(),
+  metadata: metadataSchema.optional(),
   visibility: z.enum(['public', 'private']).optional(),
 });
 

@@ -4,23 +4,15 @@
  * (from the files API) shows the file, a private file opens only through its signed URL, and a forged
  * webhook is refused by the app.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExampleApp, type ExampleApp } from '../../examples/app/server';
+import { readDevEnv, startExampleApp, type ExampleApp } from '../../examples/app/server';
 import { launchBrowser } from './browser';
 import { freePort, startDevServer, type DevServer } from './dev-server';
 import { pdf } from './fixtures';
 
-const dev = Object.fromEntries(
-  readFileSync(resolve(import.meta.dirname, '../../dev.env'), 'utf8')
-    .split('\n')
-    .map((line) => /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1]!, m[2]!]),
-);
+const dev = readDevEnv();
 
 let server: DevServer;
 let app: ExampleApp;

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DeliveryView } from '../../src/webhooks/delivery-view';
 import { useDevServer } from '../e2e/use-dev-server';
 import { pdf } from '../e2e/fixtures';
+import { until } from '../poll';
 import { startWebhookReceiver } from './webhook-receiver';
 
 const SECRET = `whsec_${cryptoRandomBytes(32).toString('base64')}`;
@@ -27,16 +28,6 @@ const server = useDevServer({
     API_KEYS: API_KEY,
   },
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const auth = { authorization: `Bearer ${API_KEY}` };
 
@@ -74,7 +65,7 @@ describe('webhooks', () => {
     const settled = await until('every delivery settled', async () => {
       const all = await deliveries(id);
       return all.length === 12 && all.every((d) => d.status !== 'pending') ? all : undefined;
-    });
+    }, 90_000);
     const of = (path: string, event: string) => settled.find((d) => d.endpoint === receiver.url + path && d.event === event)!;
 
     // The healthy endpoint: each event once, signed, with the upload as the API shows it.
