@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 /** The same development settings `npm run dev` loads (wrangler dev --env-file dev.env). */
@@ -12,6 +12,9 @@ function devVars(): Record<string, string> {
   return vars;
 }
 
+/** The D1 schema (migrations/), applied to each test's database by test/apply-migrations.ts. */
+const migrations = await readD1Migrations(new URL('./migrations', import.meta.url).pathname);
+
 export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
@@ -22,7 +25,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: devVars(),
+              bindings: { ...devVars(), TEST_MIGRATIONS: migrations },
               // A small part budget so the rate-limit test reaches it quickly (requests without
               // CF-Connecting-IP, as the other tests send, skip the IP limit).
               ratelimits: { PART_LIMIT: { namespace_id: '1003', simple: { limit: 50, period: 10 } } },
@@ -34,6 +37,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**', 'test/unit/**'],
           globalSetup: ['./test/setup/clamd.ts', './test/setup/videos.ts'],
+          setupFiles: ['./test/apply-migrations.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

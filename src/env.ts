@@ -2,7 +2,7 @@
 import type { OwnerLedger } from './durable/owner-ledger';
 import type { Sweeper } from './durable/sweeper';
 import type { UploadSession } from './durable/upload-session';
-import type { CleanupMessage, ProcessMessage } from './protocol/messages';
+import type { CleanupMessage, EventsQueueMessage, ProcessMessage } from './protocol/messages';
 
 export interface Env {
   BUCKET: R2Bucket;
@@ -11,6 +11,10 @@ export interface Env {
   SWEEPER: DurableObjectNamespace<Sweeper>;
   PROCESS_QUEUE: Queue<ProcessMessage>;
   CLEANUP_QUEUE: Queue<CleanupMessage>;
+  /** Upload lifecycle events and webhook deliveries (src/queues/events-consumer.ts). */
+  EVENTS_QUEUE: Queue<EventsQueueMessage>;
+  /** D1: the webhook delivery log and the files index across owners (migrations/). */
+  DB: D1Database;
   ASSETS?: Fetcher;
   /** Cloudflare Images, for derivatives the in-isolate engine cannot make (optional). */
   IMAGES?: ImagesBinding;
@@ -57,7 +61,32 @@ export interface Env {
   /** "true": the Uppy/Companion S3 API (/s3) hands out presigned R2 part URLs too (needs the above and a bucket CORS rule). */
   S3_DIRECT_PARTS?: string;
 
+  /** Webhooks: comma-separated endpoint URLs, attempts per delivery (default 8), first retry delay (default 30 s), per-attempt timeout (default 10 s). */
+  WEBHOOK_URLS?: string;
+  WEBHOOK_MAX_ATTEMPTS?: string;
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  WEBHOOK_TIMEOUT_SECONDS?: string;
+  /** Where this service is reachable (https://uploads.example.com), to put absolute media URLs in events. */
+  PUBLIC_BASE_URL?: string;
+  /** "public" (default) or "private": the visibility of uploads that do not choose one. */
+  DEFAULT_VISIBILITY?: string;
+
+  /** Bring your own identity provider: creator JWTs (RS256, ES256, EdDSA) verified against this JWKS, with `iss` and `aud` checked. */
+  AUTH_JWKS_URL?: string;
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
+  /** How long fetched keys are fresh (default 600 s), and the least time between two fetches for unknown key ids (default 30 s). */
+  AUTH_JWKS_CACHE_SECONDS?: string;
+  AUTH_JWKS_COOLDOWN_SECONDS?: string;
+
   /** Secrets. */
+  /** Standard Webhooks signing secrets "whsec_<base64>", comma-separated to rotate (each signs). */
+  WEBHOOK_SECRET?: string;
+  /** "id:secret,id:secret" HMAC keys for signed media URLs of private files; the first signs unless MEDIA_URL_SIGNING_KEY names another. */
+  MEDIA_URL_KEYS?: string;
+  MEDIA_URL_SIGNING_KEY?: string;
+  /** Server-to-server API keys, comma-separated (several, so they rotate); each at least 32 characters. */
+  API_KEYS?: string;
   AUTH_JWT_SECRET?: string;
   UPLOAD_TOKEN_KEYS?: string;
   UPLOAD_TOKEN_SIGNING_KEY?: string;

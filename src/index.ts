@@ -3,7 +3,8 @@ import { env } from 'cloudflare:workers';
 import { app } from './api/app';
 import { assertStartupConfig } from './config';
 import type { Env } from './env';
-import type { QueueMessage } from './protocol/messages';
+import type { EventsQueueMessage, PipelineQueueMessage, QueueMessage } from './protocol/messages';
+import { EVENTS_QUEUES, handleEventsQueue } from './queues/events-consumer';
 import { handleQueue } from './queues/queue-handler';
 import { sweep } from './queues/sweep';
 
@@ -16,7 +17,8 @@ export { UploadSession } from './durable/upload-session';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env, _ctx) => handleQueue(batch, env),
+  queue: (batch, env, _ctx) =>
+    EVENTS_QUEUES.includes(batch.queue) ? handleEventsQueue(batch as MessageBatch<EventsQueueMessage>, env) : handleQueue(batch as MessageBatch<PipelineQueueMessage>, env),
   scheduled: async (_controller, env, ctx) => {
     ctx.waitUntil(sweep(env).then(() => undefined));
   },

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { app } from '../src/api/app';
 import type { Env } from '../src/env';
 import type { Manifest, UploadState } from '../src/protocol/messages';
+import { until } from './poll';
 import { seededBytes } from './seeded-bytes';
 
 export const MiB = 1024 * 1024;
@@ -98,4 +99,28 @@ export function deployment(overrides: Partial<Env>) {
       passThroughOnException() {},
       props: {},
     } as unknown as ExecutionContext);
+}
+
+type Fetcher = (path: string, init?: RequestInit) => Response | Promise<Response>;
+
+/** Creates a one-part PDF upload through `fetcher` (with e.g. a creator JWT in `headers`), sends it, and waits until it is ready. */
+export async function readyPdf(
+  fetcher: Fetcher,
+  bytes: Uint8Array,
+  options: { headers?: Record<string, string>; body?: Record<string, unknown> } = {},
+): Promise<{ id: string; uploadToken: string }> {
+  const created = await fetcher('/api/uploads', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: JSON.stringify({ name: 'file.pdf', size: bytes.length, type: 'application/pdf', ...options.body }),
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const { id, uploadToken } = await created.json<{ id: string; uploadToken: string }>();
+  const put = await fetcher(`/api/uploads/${id}/parts/1`, { method: 'PUT', headers: { authorization: `Bearer ${uploadToken}`, 'content-length': String(bytes.length) }, body: bytes });
+  expect(put.status).toBe(200);
+  await until('ready', async () => {
+    const res = await fetcher(`/api/uploads/${id}`, { headers: { authorization: `Bearer ${uploadToken}` } });
+    return (await res.json<{ state: string }>()).state === 'ready' ? true : undefined;
+  });
+  return { id, uploadToken };
 }

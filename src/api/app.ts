@@ -10,12 +10,14 @@ import { requestLog } from '../observability/request-log';
 import type { AppEnv } from './app-env';
 import { configRoute } from './config-route';
 import { cors } from './cors';
+import { files } from './files-routes';
 import { health } from './health-route';
 import { media, mediaHeaders } from './media-route';
 import { formUpload } from './s3/form-upload';
 import { s3 } from './s3/routes';
 import { tus } from './tus';
 import { uploads } from './uploads-routes';
+import { webhooks } from './webhooks-routes';
 
 // Not strict: `/files/` (as tus clients send it) and `/files` are the same route.
 export const app = new Hono<AppEnv>({ strict: false });
@@ -32,6 +34,8 @@ app.use('/files/*', cors());
 app.route('/api/health', health);
 app.route('/api/config', configRoute);
 app.route('/api/uploads', uploads);
+app.route('/api/webhooks', webhooks);
+app.route('/api/files', files);
 app.route('/media', media);
 // Uppy/Companion S3 API; /jwt/<JWT>/s3/… carries the creator's JWT for clients that cannot set headers.
 app.use('/s3/*', cors());

@@ -3,12 +3,12 @@
  * in the explicit development mode) and who may act on one (its signed upload token).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { verify } from 'hono/jwt';
 import { loadConfig, requireKeyRing } from '../config';
 import { verifyCapability, type CapabilityClaims, type VerifyFailure } from '../domain/capability';
 import { AppError } from '../domain/errors';
 import type { Env } from '../env';
 import type { AppEnv } from './app-env';
+import { verifyCreatorToken } from './creator-token';
 
 function bearer(c: Context): string | undefined {
   const header = c.req.header('authorization');
@@ -32,14 +32,14 @@ export const DEV_ANONYMOUS = 'anonymous';
  */
 export const ownerOfSub = (sub: string): string => (sub === DEV_ANONYMOUS || sub.startsWith('~') ? `~${sub}` : sub);
 
-/** Sets `owner` from a valid HS256 JWT with `sub` and `exp`, or DEV_ANONYMOUS when dev mode allows it. */
+/** Sets `owner` from a valid creator JWT (`sub`, `exp`) and `grant` from its claims, or DEV_ANONYMOUS when dev mode allows it. */
 export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHandler<AppEnv> {
   return async function requirePrincipal(c, next) {
     const config = loadConfig(c.env);
     const token = bearer(c) ?? options.token?.(c);
     if (!token) {
       if (!config.allowAnonymous) {
-        if (!config.jwtSecret) {
+        if (!config.jwtSecret && !config.jwks) {
           throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
         }
         throw new AppError('ERR_UNAUTHORIZED', 'Creating an upload needs "Authorization: Bearer <JWT>".');
@@ -47,22 +47,10 @@ export function requirePrincipal(options: PrincipalOptions = {}): MiddlewareHand
       c.set('owner', DEV_ANONYMOUS);
       return next();
     }
-    if (!config.jwtSecret) throw new AppError('ERR_NOT_CONFIGURED', 'Uploads are not configured: set the AUTH_JWT_SECRET secret.');
-    let payload: { sub?: unknown; exp?: unknown };
-    try {
-      payload = await verify(token, config.jwtSecret, 'HS256');
-    } catch {
-      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token is not a valid, unexpired HS256 JWT.');
-    }
-    // hono's verify checks `exp` only when present: a token without one would never expire.
-    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
-      throw new AppError('ERR_TOKEN_NO_EXPIRY', 'The bearer token needs an "exp" claim: tokens that allow creating uploads must expire.');
-    }
-    const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-      throw new AppError('ERR_UNAUTHORIZED', 'The bearer token needs a "sub" claim naming the owner.');
-    }
-    c.set('owner', ownerOfSub(sub));
+    // jose: HS256 (AUTH_JWT_SECRET) or the identity provider's keys (AUTH_JWKS_URL); the token may carry an upload grant.
+    const creator = await verifyCreatorToken(config, token);
+    c.set('owner', ownerOfSub(creator.owner));
+    c.set('grant', creator.grant);
     return next();
   };
 }

@@ -12,6 +12,7 @@
  * Range request (up to 3 times automatically, then on `POST /api/uploads/:id/import`) when the
  * source serves ranges; so is an import whose Worker died.
  */
+import type { Grant } from '../domain/grant';
 import { loadConfig, type AppConfig } from '../config';
 import { AppError, unwrap, type ErrorBody } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
@@ -37,6 +38,8 @@ export interface ImportRequest {
   sha256?: string;
   metadata?: Record<string, string>;
   partSize?: number;
+  /** The creator token's upload grant: an import is held to it like any upload. */
+  grant?: Grant;
 }
 
 /** What the import needs of the request's context: to keep working after the response. */
@@ -93,6 +96,7 @@ export async function startImport(env: Env, ctx: Background, request: ImportRequ
       sha256: request.sha256,
       metadata: request.metadata,
       partSize: request.partSize,
+      grant: request.grant,
     });
   } catch (error) {
     await source.body.cancel().catch(() => undefined);

@@ -17,6 +17,7 @@ import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { editHeaders } from './edit-headers';
 import { evaluatePreconditions, ifRangeHolds } from './http-conditions';
+import { mediaCacheControl } from './media-access';
 import { uploadIdSchema } from './schemas';
 import { parseWith } from './validation';
 
@@ -107,16 +108,18 @@ media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
   const variant = parseWith(variantSchema, c.req.param('variant'), 'variant');
   // The session first (a deleted upload or a variant it no longer has is never served from cache).
   const info = await publicly(() => variantToServe(c.env, id, variant, c.req.header('accept')));
+  const cacheControl = await mediaCacheControl(c, id, variant, info.visibility, IMMUTABLE);
   const cache = typeof caches !== 'undefined' ? caches.default : undefined;
   const conditional = ['range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'].some((h) => c.req.header(h) !== undefined);
-  const cacheable = c.req.method === 'GET' && !conditional;
+  // A private file's response is never put in, nor answered from, the shared cache.
+  const cacheable = c.req.method === 'GET' && !conditional && info.visibility !== 'private';
   const cacheKey = formatCacheKey(c.req.raw); // one entry per format (WebP, AVIF, JPEG)
   if (cache && cacheable) {
     const hit = await cache.match(cacheKey);
     // A fresh Response: the cached one's headers are immutable, and the middleware adds to them.
     if (hit) return new Response(hit.body, hit);
   }
-  const response = await serveObject(c.req.raw, info, IMMUTABLE, new R2Store(c.env.BUCKET));
+  const response = await serveObject(c.req.raw, info, cacheControl, new R2Store(c.env.BUCKET));
   response.headers.set('Vary', 'Accept');
   if (cache && cacheable && response.status === 200) c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
   return response;
@@ -125,7 +128,8 @@ media.on(['GET', 'HEAD'], '/:id/:variant', async (c) => {
 media.on(['GET', 'HEAD'], '/:id', async (c) => {
   const id = parseWith(uploadIdSchema, c.req.param('id'), 'upload id');
   const info = await publicMediaInfo(c.env, id);
-  return serveObject(c.req.raw, info, loadConfig(c.env).originalsCacheControl, new R2Store(c.env.BUCKET));
+  const cacheControl = await mediaCacheControl(c, id, undefined, info.visibility, loadConfig(c.env).originalsCacheControl);
+  return serveObject(c.req.raw, info, cacheControl, new R2Store(c.env.BUCKET));
 });
 
 const unsatisfiable = (message: string, size: number) =>

@@ -7,10 +7,12 @@ import { loadConfig, requireKeyRing } from '../config';
 import { signCapability } from '../domain/capability';
 import { toHex } from '../domain/base64url';
 import { AppError, unwrap } from '../domain/errors';
+import { grantMetadata, grantRefusal, narrowMaxFileSize, type Grant } from '../domain/grant';
 import { planParts } from '../domain/part-plan';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import type { Manifest } from '../protocol/messages';
+import { GrantUses } from '../grants/grant-uses';
+import type { Manifest, Visibility } from '../protocol/messages';
 import { metricsFor } from '../observability/metrics';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 
@@ -25,6 +27,10 @@ export interface OpenUploadRequest {
   metadata?: Record<string, string>;
   /** A tus partial upload: a fragment whose type is checked on the final upload instead. */
   partial?: boolean;
+  /** Private files are served only through signed URLs; DEFAULT_VISIBILITY otherwise. */
+  visibility?: Visibility;
+  /** The creator token's upload grant: narrower limits, fixed metadata and visibility. */
+  grant?: Grant;
 }
 
 export interface OpenedUpload {
@@ -63,6 +69,8 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
   if (!request.partial && !config.allowedTypes.includes(type)) {
     throw new AppError('ERR_TYPE_NOT_ALLOWED', `Files of type "${type || '(none)'}" are not accepted.`, { allowedTypes: config.allowedTypes });
   }
+  const refusal = request.partial ? null : grantRefusal(request.grant, type, request.size);
+  if (refusal) throw new AppError(refusal.code, refusal.message, { allowedTypes: request.grant?.allowedTypes, maxFileSize: request.grant?.maxFileSize });
   if (request.size !== null && request.size > config.maxFileSize) {
     throw new AppError('ERR_FILE_TOO_LARGE', `The file is larger than the limit of ${config.maxFileSize} bytes.`, {
       maxFileSize: config.maxFileSize,
@@ -87,8 +95,16 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
 
   const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const key = originalKey(await ownerSegment(request.owner), id);
+  // maxFiles: one use of the grant per upload (fragments of a tus concatenation do not count).
+  const { grant } = request;
+  const counted = grant?.maxFiles !== undefined && grant.jti !== undefined && !request.partial;
+  if (counted && !(await new GrantUses(env.DB).take(request.owner, grant.jti!, grant.maxFiles!))) {
+    throw new AppError('ERR_GRANT_FILES', `This upload grant allows ${grant.maxFiles} upload(s), and they are used.`, { maxFiles: grant.maxFiles });
+  }
   const ledger = ledgerStub(env, request.owner);
-  unwrap(await ledger.reserve(id, size ?? 0, config.quotas));
+  const reserved = await ledger.reserve(id, size ?? 0, config.quotas);
+  if (!reserved.ok && counted) await new GrantUses(env.DB).giveBack(request.owner, grant.jti!);
+  unwrap(reserved);
   const created = await sessionStub(env, id)
     .create({
       id,
@@ -100,17 +116,22 @@ export async function openUpload(env: Env, request: OpenUploadRequest): Promise<
       partSize,
       partCount,
       sha256: request.sha256,
-      metadata: request.metadata,
+      metadata: grantMetadata(grant, request.metadata),
       expiresAt: Date.now() + config.uploadTtlSeconds * 1000,
       partial: request.partial ?? false,
-      limits: { maxFileSize: config.maxFileSize, ...config.quotas },
+      visibility: grant?.visibility ?? request.visibility ?? config.defaultVisibility,
+      // Sizes that become known later (tus Upload-Defer-Length, S3-style completion) are held to the grant too.
+      limits: { maxFileSize: grant?.maxFileSize !== undefined ? narrowMaxFileSize(config.maxFileSize, grant) : config.maxFileSize, ...config.quotas },
       reservedBytes: size ?? 0,
     })
     .catch((error: unknown) => ({
       ok: false as const,
       error: { code: 'ERR_STORAGE' as const, message: `The upload could not be opened: ${String(error).slice(0, 200)}` },
     }));
-  if (!created.ok) await ledger.release(id);
+  if (!created.ok) {
+    await ledger.release(id);
+    if (counted) await new GrantUses(env.DB).giveBack(request.owner, grant.jti!);
+  }
   const manifest = unwrap(created);
   const uploadToken = await signCapability(ring, { uid: id, sub: request.owner, exp: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds });
   metricsFor(env).record({ event: 'upload_created', detail: type, bytes: size ?? 0 });

@@ -1,6 +1,9 @@
 /** @module zod schemas for the native API's inputs. */
 import { normalizeEtag } from '../storage/presign';
 import { z } from 'zod';
+import { metadataSchema } from '../domain/metadata';
+
+export { METADATA_LIMITS, metadataSchema } from '../domain/metadata';
 
 /** Upload ids are 128 random bits in hex; anything else never reaches a Durable Object. */
 export const uploadIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'not an upload id');
@@ -10,27 +13,6 @@ export const partNumberSchema = z
   .regex(/^[0-9]{1,6}$/, 'must be a positive integer')
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be at least 1'));
-
-/**
- * Bounds on an upload's free-form metadata, the same for every protocol (native `metadata`, tus
- * `Upload-Metadata`): it is stored in the session's manifest and echoed in every snapshot, so it
- * must stay small whatever the client sends.
- */
-export const METADATA_LIMITS = { maxEntries: 32, maxKeyLength: 64, maxValueLength: 1024, maxTotalBytes: 8 * 1024 } as const;
-
-const utf8Length = (s: string) => new TextEncoder().encode(s).length;
-
-/** Upload metadata within METADATA_LIMITS (the total counts the UTF-8 bytes of keys and values). */
-export const metadataSchema = z
-  .record(
-    z.string().min(1, 'keys must not be empty').max(METADATA_LIMITS.maxKeyLength, `keys are at most ${METADATA_LIMITS.maxKeyLength} characters`),
-    z.string().max(METADATA_LIMITS.maxValueLength, `values are at most ${METADATA_LIMITS.maxValueLength} characters`),
-  )
-  .refine((m) => Object.keys(m).length <= METADATA_LIMITS.maxEntries, `at most ${METADATA_LIMITS.maxEntries} entries`)
-  .refine(
-    (m) => Object.entries(m).reduce((sum, [k, v]) => sum + utf8Length(k) + utf8Length(v), 0) <= METADATA_LIMITS.maxTotalBytes,
-    `at most ${METADATA_LIMITS.maxTotalBytes} bytes of keys and values in all`,
-  );
 
 export const createUploadSchema = z.object({
   name: z.string().max(1024).refine((name) => name.trim().length > 0, 'must not be blank'),
@@ -44,6 +26,8 @@ export const createUploadSchema = z.object({
   /** Optional part size in bytes (within the advertised bounds); the server grows it if needed. */
   partSize: z.number().int().positive().optional(),
   metadata: metadataSchema.optional(),
+  /** "private": served only through signed URLs (issue 13). */
+  visibility: z.enum(['public', 'private']).optional(),
 });
 
 /** `POST /api/uploads` with `sourceUrl`: import from a URL (the Worker fetches the file; see import-source.ts for what is allowed). */

@@ -48,11 +48,11 @@ uploads.post('/', requirePrincipal(), async (c) => {
   // `{ sourceUrl, name?, type? }`: the Worker fetches the file itself (src/api/import-upload.ts).
   if (typeof raw === 'object' && raw !== null && 'sourceUrl' in raw) {
     const body = parseWith(importUploadSchema, raw, 'request body');
-    const { opened, record } = await startImport(c.env, c.executionCtx, { ...body, owner: c.get('owner') });
+    const { opened, record } = await startImport(c.env, c.executionCtx, { ...body, owner: c.get('owner'), grant: c.get('grant') });
     return c.json({ ...created(c, opened), import: { state: record.state, sourceUrl: record.sourceUrl, size: record.size } }, 201);
   }
   const body = parseWith(createUploadSchema, raw, 'request body');
-  return c.json(created(c, await openUpload(c.env, { ...body, owner: c.get('owner') })), 201);
+  return c.json(created(c, await openUpload(c.env, { ...body, owner: c.get('owner'), grant: c.get('grant') })), 201);
 });
 
 uploads.get('/:id/import', async (c) => {

@@ -8,7 +8,7 @@ export function encodeBase64Url(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 /** Decodes base64url or standard base64 (padding optional); null when malformed. */
-export function decodeBase64(text: string): Uint8Array | null {
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return null;
   const normal = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
   if (normal.length % 4 === 1) return null;

@@ -28,11 +28,28 @@ export const ERROR_STATUS = {
   ERR_TOKEN_EXPIRED: 401,
   /** A creator JWT without `exp`: it would never expire. */
   ERR_TOKEN_NO_EXPIRY: 401,
+  ERR_API_KEY_INVALID: 401,
   ERR_TOKEN_SCOPE: 403,
+  /** An API key sent by a browser (Origin or Sec-Fetch-Site present): keys are for servers only. */
+  ERR_API_KEY_FROM_BROWSER: 403,
+  /** A creator token asked for another owner's files. */
+  ERR_OWNER_SCOPE: 403,
+  /** A private file asked for without a signed URL, or with one that is altered, for another file, or expired. */
+  ERR_MEDIA_PRIVATE: 403,
+  /** Scoped upload grants (creator-JWT claims): malformed or unenforceable, or the upload is outside them. */
+  ERR_GRANT_INVALID: 403,
+  ERR_GRANT_TYPE: 403,
+  ERR_GRANT_SIZE: 403,
+  ERR_GRANT_FILES: 403,
+  ERR_MEDIA_SIGNATURE_INVALID: 403,
+  ERR_MEDIA_SIGNATURE_EXPIRED: 403,
+  /** A list cursor that was altered, or is used with other filters than it was made for. */
+  ERR_CURSOR_INVALID: 400,
   ERR_ORIGIN_NOT_ALLOWED: 403,
   ERR_QUOTA_STORAGE: 403,
   ERR_NOT_FOUND: 404,
   ERR_UPLOAD_NOT_FOUND: 404,
+  ERR_DELIVERY_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_UPLOAD_STATE: 409,
   ERR_PART_IN_FLIGHT: 409,
@@ -40,6 +57,8 @@ export const ERROR_STATUS = {
   ERR_NOT_READY: 409,
   ERR_SIZE_UNKNOWN: 409,
   ERR_OFFSET_MISMATCH: 409,
+  /** A redelivery was asked while the delivery is still being attempted. */
+  ERR_DELIVERY_PENDING: 409,
   ERR_UPLOAD_GONE: 410,
   ERR_LENGTH_REQUIRED: 411,
   ERR_PRECONDITION_FAILED: 412,

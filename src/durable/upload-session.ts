@@ -12,6 +12,7 @@ import type { Env } from '../env';
 import type { DerivativeInfo, EventMessage, Manifest } from '../protocol/messages';
 import { R2Store } from '../storage/r2-store';
 import { SessionClaims } from './session/claims';
+import { fileView, updateFile, type FileChanges } from './session/files';
 import { EventHub } from './session/event-hub';
 import { alarm, cancel, cleanUp, createSession, sweepOnce, type CreateSessionInput } from './session/lifecycle';
 import { ManifestStore, type UploadLimits } from './session/manifest-store';
@@ -21,6 +22,7 @@ import type { SessionScope } from './session/scope';
 import { applyEvent, uploadNotFound } from './session/transitions';
 import { SessionWrites, type PartConfirmation } from './session/writes';
 
+export type { FileChanges, FileView } from './session/files';
 export type { CreateSessionInput } from './session/lifecycle';
 export type { UploadLimits } from './session/manifest-store';
 export type { MediaInfo, ProcessingOutcome } from './session/pipeline';
@@ -78,6 +80,15 @@ export class UploadSession extends DurableObject<Env> {
   /** For the cleanup consumer: removes what an upload that ended without a file stored. */
   cleanUp() {
     return cleanUp(this.scope);
+  }
+
+  // ---- the files API -------------------------------------------------------------------------
+  fileView() {
+    return fileView(this.scope);
+  }
+  /** Renames, replaces the metadata or changes the visibility; the app hears of it as `upload.updated`. */
+  updateFile(changes: FileChanges) {
+    return updateFile(this.scope, changes);
   }
 
   // ---- writes (claim → confirm → release, for every protocol) --------------------------------

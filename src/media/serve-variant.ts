@@ -48,6 +48,7 @@ export async function variantToServe(env: Env, uploadId: string, variant: string
     name: `${stem}-${variant}.jpg`,
     size: made.derivative.bytes,
     derivative: made.derivative,
+    visibility: original.visibility,
   };
   return chooseFormat(info, accept);
 }

@@ -173,4 +173,56 @@ export type CleanupMessage = {
   requestId?: string;
 };
 
-export type QueueMessage = ProcessMessage | CleanupMessage;
+/** What happened to an upload, as the app's backend hears it (webhooks, the files index). */
+export const UPLOAD_EVENTS = [
+  'upload.created',
+  'upload.ready',
+  'upload.rejected',
+  'upload.failed',
+  'upload.expired',
+  'upload.deleted',
+  /** Name, metadata or visibility changed through the files API. */
+  'upload.updated',
+] as const;
+export type UploadEventName = (typeof UPLOAD_EVENTS)[number];
+
+export type Visibility = 'public' | 'private';
+
+/**
+ * The upload as events describe it: the manifest without its per-part lists (a queue message is at
+ * most 128 KB; counts stay), plus who owns it, how it is served and, once ready, where.
+ */
+export type UploadEventSubject = Omit<Manifest, 'parts' | 'missingParts'> & {
+  owner: string;
+  visibility: Visibility;
+  metadata: Record<string, string>;
+  /** Once ready: the original's and each derivative's path (absolute when PUBLIC_BASE_URL is set). */
+  urls?: { original: string; derivatives?: Record<string, string> };
+};
+
+/** Messages on the events queue: one per lifecycle event of an upload, fanned out by its consumer. */
+export type UploadEventMessage = {
+  type: 'upload.event';
+  v: 1;
+  /** Stable across re-sends (`${uploadId}:${event}`, plus `:${updatedAt}` for upload.updated): the consumer's deduplication key. */
+  eventId: string;
+  event: UploadEventName;
+  uploadId: string;
+  /** Milliseconds since the epoch. */
+  occurredAt: number;
+  upload: UploadEventSubject;
+};
+
+/** One webhook delivery (one event to one endpoint); the body and the log are in D1. */
+export type WebhookDeliveryMessage = {
+  type: 'webhook.delivery';
+  v: 1;
+  deliveryId: string;
+};
+
+export type EventsQueueMessage = UploadEventMessage | WebhookDeliveryMessage;
+
+/** The processing and cleanup queues (and their dead letters). */
+export type PipelineQueueMessage = ProcessMessage | CleanupMessage;
+
+export type QueueMessage = PipelineQueueMessage | EventsQueueMessage;

@@ -9,7 +9,7 @@ import type { Env } from '../env';
 import { logLine } from '../observability/log-line';
 import { metricsFor } from '../observability/metrics';
 import { isSaneRequestId } from '../observability/request-id';
-import type { QueueMessage } from '../protocol/messages';
+import type { PipelineQueueMessage } from '../protocol/messages';
 import { cleanupUpload } from './cleanup-consumer';
 import { processUpload, type ProcessOutcome } from './process-consumer';
 
@@ -18,7 +18,7 @@ export const retryDelaySeconds = (attempts: number): number => Math.min(300, 2 *
 
 const FAILED_REASON: ReasonCode = 'ERR_PROCESSING_FAILED';
 
-async function handle(queue: string, body: QueueMessage, env: Env): Promise<ProcessOutcome | undefined> {
+async function handle(queue: string, body: PipelineQueueMessage, env: Env): Promise<ProcessOutcome | undefined> {
   if (queue.endsWith('-dlq')) {
     // Every retry failed: the upload is reported failed rather than left in limbo.
     if (body.type === 'upload.assembled') {
@@ -34,10 +34,10 @@ async function handle(queue: string, body: QueueMessage, env: Env): Promise<Proc
 }
 
 /** A message's request id, only if it looks like one (messages are ours, but logs must stay clean). */
-const requestIdOf = (body: QueueMessage): string | undefined => (isSaneRequestId(body.requestId) ? body.requestId : undefined);
+const requestIdOf = (body: PipelineQueueMessage): string | undefined => (isSaneRequestId(body.requestId) ? body.requestId : undefined);
 
 /** The metric for a processing outcome (continued slices and skipped redeliveries count once, as slices). */
-function recordOutcome(env: Env, body: QueueMessage, result: ProcessOutcome, durationMs: number): void {
+function recordOutcome(env: Env, body: PipelineQueueMessage, result: ProcessOutcome, durationMs: number): void {
   if (body.type !== 'upload.assembled') return;
   const metrics = metricsFor(env);
   const requestId = requestIdOf(body);
@@ -52,7 +52,7 @@ function recordOutcome(env: Env, body: QueueMessage, result: ProcessOutcome, dur
   }
 }
 
-export async function handleQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
+export async function handleQueue(batch: MessageBatch<PipelineQueueMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     const started = Date.now();
     const body = message.body;

@@ -61,10 +61,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), 'uploads-e2e-'));
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const config = options.config ? ['--config', options.config] : [];
-  // The same command `npm run dev` runs, with the project's Node first on PATH.
+  // The same command `npm run dev` runs (D1 migrations, then wrangler dev), with the project's Node first on PATH.
   const child = spawn(
-    join(root, 'node_modules/.bin/wrangler'),
-    ['dev', '--env-file', 'dev.env', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistDir, ...config, ...vars],
+    join(root, 'node_modules/.bin/node'),
+    [join(root, 'scripts/dev.mjs'), '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistDir, ...config, ...vars],
     {
       cwd: root,
       detached: true,

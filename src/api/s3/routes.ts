@@ -42,7 +42,7 @@ s3.onError((error, c) => {
 s3.post('/multipart', principal, async (c) => {
   await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
   const body = await parseJsonBody(c, createMultipartSchema);
-  const opened = await openUpload(c.env, { owner: c.get('owner'), name: body.filename, type: body.type ?? '', size: null, metadata: body.metadata });
+  const opened = await openUpload(c.env, { owner: c.get('owner'), grant: c.get('grant'), name: body.filename, type: body.type ?? '', size: null, metadata: body.metadata });
   return c.json({ key: opened.id, uploadId: formatUploadHandle(opened.id, opened.uploadToken) });
 });
 
@@ -126,7 +126,7 @@ s3.get('/params', principal, async (c) => {
     { filename: url.searchParams.get('filename') ?? undefined, type: url.searchParams.get('type') ?? undefined, metadata },
     'query',
   );
-  const opened = await openUpload(c.env, { owner: c.get('owner'), name: query.filename, type: query.type ?? '', size: null, metadata: query.metadata });
+  const opened = await openUpload(c.env, { owner: c.get('owner'), grant: c.get('grant'), name: query.filename, type: query.type ?? '', size: null, metadata: query.metadata });
   c.header('Cache-Control', 'no-store');
   return c.json({ method: 'POST', url: `${origin(c)}/media`, fields: { key: opened.id, token: opened.uploadToken }, headers: {} });
 });

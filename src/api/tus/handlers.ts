@@ -100,7 +100,7 @@ export async function postHandler(c: TusContext): Promise<Response> {
     throw new AppError('ERR_VALIDATION', 'Send Upload-Length (a whole number of bytes) or Upload-Defer-Length: 1.');
   }
   const partial = concat?.kind === 'partial';
-  const opened = await openUpload(c.env, { owner: c.get('owner'), name, type, size: length, metadata, partial });
+  const opened = await openUpload(c.env, { owner: c.get('owner'), grant: c.get('grant'), name, type, size: length, metadata, partial });
   const location = uploadUrl(c, opened.id, opened.uploadToken);
   c.header('Location', location);
   c.header('Upload-Expires', httpDate(opened.manifest.expiresAt));
@@ -149,7 +149,7 @@ async function concatenate(
   }
   if (sources.length === 0) throw new AppError('ERR_VALIDATION', 'Name the partial uploads to concatenate.');
   const size = sources.reduce((sum, s) => sum + s.size, 0);
-  const opened = await openUpload(c.env, { owner, ...file, size });
+  const opened = await openUpload(c.env, { owner, grant: c.get('grant'), ...file, size });
   const store = new R2Store(c.env.BUCKET);
   let offset = 0;
   for (const source of sources) {

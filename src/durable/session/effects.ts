@@ -5,7 +5,7 @@
 import type { Effect } from '../../domain/upload-machine';
 import { sweeperStub } from '../session-stub';
 import { cleanUp, enqueueCleanup, enqueueProcessing, RETRY_SOON_MS } from './lifecycle';
-import { notifyApp } from './notify-app';
+import { flushNotices } from './notify-app';
 import type { SessionScope } from './scope';
 
 export async function runEffects(scope: SessionScope, effects: Effect[]): Promise<void> {
@@ -50,7 +50,8 @@ export async function runEffects(scope: SessionScope, effects: Effect[]): Promis
         await sweeperStub(scope.env).unwatch(upload.id);
         break;
       case 'notify':
-        await notifyApp(scope, upload, effect.notice);
+        // Recorded in the outbox with the state change (transitions.ts); handed over now.
+        await flushNotices(scope);
         break;
     }
   }

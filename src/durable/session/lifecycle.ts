@@ -13,6 +13,7 @@ import { ledgerStub, sweeperStub } from '../session-stub';
 import type { NewUpload, UploadRow } from './manifest-store';
 import { manifestOf } from './manifest-view';
 import type { SessionScope } from './scope';
+import { flushNotices, recordNotice } from './notify-app';
 import { uploadNotFound } from './transitions';
 
 /** Assembly: 3 attempts, delays 1 s then 2 s (factor 2). */
@@ -32,9 +33,13 @@ export type CreateSessionInput = Omit<NewUpload, 'r2UploadId' | 'createdAt' | 's
 export async function createSession(scope: SessionScope, input: CreateSessionInput): Promise<Result<Manifest>> {
   if (scope.store.upload()) return fail('ERR_UPLOAD_STATE', 'An upload with this id already exists.');
   const r2UploadId = await scope.r2.createMultipart(input.key, input.type, { uploadId: input.id });
-  scope.store.insert({ ...input, sha256: input.sha256 ?? null, metadata: input.metadata ?? null, createdAt: Date.now(), r2UploadId, partial: input.partial ?? false });
+  scope.ctx.storage.transactionSync(() => {
+    scope.store.insert({ ...input, sha256: input.sha256 ?? null, metadata: input.metadata ?? null, createdAt: Date.now(), r2UploadId, partial: input.partial ?? false });
+    recordNotice(scope, 'upload.created');
+  });
   await scope.ctx.storage.setAlarm(input.expiresAt);
   await sweeperStub(scope.env).watch(input.id, input.expiresAt);
+  await flushNotices(scope);
   return ok(manifestOf(scope.store, scope.store.upload()!));
 }
 
@@ -47,6 +52,8 @@ export async function cancel(scope: SessionScope): Promise<Result<{ state: Uploa
 export async function alarm(scope: SessionScope): Promise<void> {
   const upload = scope.store.upload();
   if (!upload) return;
+  // Notices a stopped object could not hand over go first.
+  await flushNotices(scope);
   if (upload.state === 'assembling') return assemble(scope, upload);
   if (isInPipeline(upload.state)) return watchProcessing(scope, upload);
   if (isAccepting(upload.state) || (upload.state === 'ready' && upload.partial)) {

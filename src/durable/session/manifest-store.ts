@@ -5,7 +5,7 @@
  * combine several in `transactionSync` where they must commit together. The schema is created by
  * the first write, so reading an unknown upload stores nothing.
  */
-import type { PartInfo, UploadResult } from '../../protocol/messages';
+import type { PartInfo, UploadResult, Visibility } from '../../protocol/messages';
 import type { UploadState } from '../../protocol/upload-states';
 
 /** The limits that applied when the upload was opened; the session enforces them as sizes become known. */
@@ -45,6 +45,8 @@ export interface UploadRow {
   limits: UploadLimits | null;
   /** Bytes counted against the owner's storage quota for this upload so far. */
   reservedBytes: number;
+  /** "private": served only through signed URLs. */
+  visibility: Visibility;
   /** Bytes held in the staging object after the last full part (streamed protocols such as tus). */
   stagedBytes: number;
   /** A fragment to be concatenated (tus Upload-Concat: partial): assembled, never processed or served. */
@@ -83,7 +85,12 @@ CREATE TABLE IF NOT EXISTS upload (
   job_queued_at INTEGER,
   job_attempts INTEGER NOT NULL DEFAULT 0,
   limits TEXT,
-  reserved_bytes INTEGER NOT NULL DEFAULT 0
+  reserved_bytes INTEGER NOT NULL DEFAULT 0,
+  visibility TEXT NOT NULL DEFAULT 'public'
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS parts (
   part_number INTEGER PRIMARY KEY,
@@ -127,6 +134,7 @@ function toUploadRow(raw: Raw): UploadRow {
     partial: raw.partial === 1,
     limits: json<UploadLimits>(raw.limits),
     reservedBytes: (raw.reserved_bytes as number | null) ?? 0,
+    visibility: raw.visibility === 'private' ? 'private' : 'public',
   };
 }
 
@@ -134,12 +142,13 @@ function toUploadRow(raw: Raw): UploadRow {
 const ADDED_COLUMNS: [string, string][] = [
   ['limits', 'TEXT'],
   ['reserved_bytes', 'INTEGER NOT NULL DEFAULT 0'],
+  ['visibility', "TEXT NOT NULL DEFAULT 'public'"],
 ];
 
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial' | 'limits'
-> & { partial?: boolean; limits: UploadLimits };
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial' | 'limits' | 'visibility'
+> & { partial?: boolean; limits: UploadLimits; visibility?: Visibility };
 
 export class ManifestStore {
   /** Whether the tables exist: checked once per instance, never created by a read. */
@@ -156,6 +165,7 @@ export class ManifestStore {
   }
 
   private migrate(): void {
+    this.sql.exec('CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL)');
     const have = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('upload')").toArray().map((r) => r.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.sql.exec(`ALTER TABLE upload ADD COLUMN ${name} ${type}`);
   }
@@ -172,12 +182,31 @@ export class ManifestStore {
     this.migrate();
     this.sql.exec(
       `INSERT INTO upload (id, owner, key, name, type, size, part_size, part_count, r2_upload_id, state,
-         sha256, metadata, created_at, updated_at, expires_at, partial, limits, reserved_bytes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?)`,
+         sha256, metadata, created_at, updated_at, expires_at, partial, limits, reserved_bytes, visibility)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       u.id, u.owner, u.key, u.name, u.type, u.size, u.partSize, u.partCount, u.r2UploadId,
       u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt, u.partial ? 1 : 0,
-      JSON.stringify(u.limits), u.reservedBytes,
+      JSON.stringify(u.limits), u.reservedBytes, u.visibility ?? 'public',
     );
+  }
+
+  /** The files API: the name, metadata and visibility an app may change after creation. */
+  setDetails(name: string, metadata: Record<string, string> | null, visibility: Visibility, now = Date.now()): void {
+    this.sql.exec('UPDATE upload SET name = ?, metadata = ?, visibility = ?, updated_at = ?', name, metadata ? JSON.stringify(metadata) : null, visibility, now);
+  }
+
+  /** Notices for the app, written with the change they describe and removed once handed over. */
+  addToOutbox(message: string): void {
+    this.sql.exec('INSERT INTO outbox (message) VALUES (?)', message);
+  }
+
+  outbox(): { id: number; message: string }[] {
+    if (!this.exists()) return [];
+    return this.sql.exec<{ id: number; message: string }>('SELECT id, message FROM outbox ORDER BY id').toArray();
+  }
+
+  removeFromOutbox(id: number): void {
+    this.sql.exec('DELETE FROM outbox WHERE id = ?', id);
   }
 
   setState(state: UploadState, reason: string | null = null, now = Date.now()): void {

@@ -4,7 +4,7 @@
  * routes may serve. Verdicts on an upload cancelled meanwhile are accepted and cleaned up.
  */
 import { fail, ok, type Result } from '../../domain/errors';
-import type { DerivativeInfo, Manifest, ProcessMessage, UploadResult } from '../../protocol/messages';
+import type { DerivativeInfo, Manifest, ProcessMessage, UploadResult, Visibility } from '../../protocol/messages';
 import { isGone, isInPipeline, type UploadState } from '../../protocol/upload-states';
 import { derivativeKey } from '../../storage/object-keys';
 import { processMessage } from './lifecycle';
@@ -23,6 +23,8 @@ export interface MediaInfo {
   size: number;
   /** Set when a derivative was asked for. */
   derivative?: DerivativeInfo;
+  /** "private": answered only with a signed URL. */
+  visibility: Visibility;
 }
 
 export class SessionPipeline {
@@ -103,7 +105,7 @@ export class SessionPipeline {
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
     if (upload.partial) return fail('ERR_NOT_FOUND', 'A partial upload is a fragment of another; fetch the final upload.');
-    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0 };
+    const info = { key: upload.key, type: upload.type, name: upload.name, size: upload.size ?? 0, visibility: upload.visibility };
     if (variant === undefined) return ok(info);
     const derivative = upload.result?.derivatives?.find((d) => d.variant === variant);
     if (!derivative || !upload.result?.sha256) {
@@ -119,6 +121,7 @@ export class SessionPipeline {
       name: `${stem}-${variant}.jpg`,
       size: derivative.bytes,
       derivative,
+      visibility: upload.visibility,
     });
   }
 

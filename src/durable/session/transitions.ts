@@ -7,7 +7,11 @@ import { decide, type UploadEvent } from '../../domain/upload-machine';
 import type { UploadResult } from '../../protocol/messages';
 import type { UploadState } from '../../protocol/upload-states';
 import { runEffects } from './effects';
+import { recordNotice } from './notify-app';
 import type { SessionScope } from './scope';
+
+/** How soon a notice left in the outbox is sent again. */
+const NOTICE_RETRY_MS = 30_000;
 
 export const uploadNotFound = () => fail('ERR_UPLOAD_NOT_FOUND', 'No upload with this id.');
 
@@ -22,7 +26,11 @@ export async function applyEvent(scope: SessionScope, event: UploadEvent, result
     scope.ctx.storage.transactionSync(() => {
       if (result) scope.store.setResult(result);
       scope.store.setState(decision.to, decision.reason);
+      // The app's notice is written with the change itself, so a crash cannot lose it.
+      for (const effect of decision.effects) if (effect.type === 'notify') recordNotice(scope, effect.notice);
     });
+    // Should the object stop before the notice is handed over, the alarm sends it (later effects may re-arm it sooner).
+    if (decision.effects.some((e) => e.type === 'notify')) void scope.ctx.storage.setAlarm(Date.now() + NOTICE_RETRY_MS);
   }
   await runEffects(scope, decision.effects);
   return ok(scope.store.upload()!.state);
