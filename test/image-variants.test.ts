@@ -64,7 +64,7 @@ describe('image variants, formats and placeholders', () => {
     const chrome = await api(thumb.url, { headers: { accept: 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8' } });
     expect(chrome.status).toBe(200);
     expect(chrome.headers.get('content-type')).toBe('image/webp');
-    expect(chrome.headers.get('vary')).toBe('Accept');
+    expect(chrome.headers.get('vary')).toMatch(/\bAccept\b/);
     const webp = new Uint8Array(await chrome.arrayBuffer());
     expect(isWebp(webp)).toBe(true);
     expect(webp.length).toBe(thumb.formats!.find((f) => f.type === 'image/webp')!.bytes);
@@ -73,7 +73,7 @@ describe('image variants, formats and placeholders', () => {
     for (const accept of ['image/jpeg', '*/*', 'image/webp;q=0']) {
       const other = await api(thumb.url, { headers: { accept } });
       expect(other.headers.get('content-type'), accept).toBe('image/jpeg');
-      expect(other.headers.get('vary')).toBe('Accept');
+      expect(other.headers.get('vary')).toMatch(/\bAccept\b/);
       expect(readImageInfo(new Uint8Array(await other.arrayBuffer()))).toMatchObject({ type: 'image/jpeg', width: 320 });
     }
   });

@@ -4,6 +4,7 @@
  * limits while reading, creator JWTs, media headers, file names, and `Vary: Origin`. Every case
  * runs on each protocol path it applies to (native, tus, S3/Uppy multipart, S3 form POST).
  */
+import { formatCacheKey } from '../src/media/negotiate-format';
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +52,7 @@ async function uploadTus(bytes: Uint8Array, type: string, name: string): Promise
 /** Waits until the Cache API holds `url` (the first GET stores it in the background). */
 async function cached(url: string): Promise<boolean> {
   for (let i = 0; i < 100; i++) {
-    if (await caches.default.match(new Request(new URL(url, ORIGIN)))) return true;
+    if (await caches.default.match(formatCacheKey(new Request(new URL(url, ORIGIN))))) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;

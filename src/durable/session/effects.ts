@@ -4,7 +4,7 @@
  */
 import type { Effect } from '../../domain/upload-machine';
 import { sweeperStub } from '../session-stub';
-import { cleanUp, enqueueCleanup, enqueueProcessing, RETRY_SOON_MS } from './lifecycle';
+import { cleanUp, dropAlarmIfDone, enqueueCleanup, enqueueProcessing, RETRY_SOON_MS } from './lifecycle';
 import { flushNotices } from './notify-app';
 import type { SessionScope } from './scope';
 
@@ -52,6 +52,7 @@ export async function runEffects(scope: SessionScope, effects: Effect[]): Promis
       case 'notify':
         // Recorded in the outbox with the state change (transitions.ts); handed over now.
         await flushNotices(scope);
+        await dropAlarmIfDone(scope);
         break;
     }
   }

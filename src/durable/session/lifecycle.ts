@@ -7,7 +7,7 @@
 import { loadConfig } from '../../config';
 import { fail, ok, type Result } from '../../domain/errors';
 import type { Manifest, ProcessMessage } from '../../protocol/messages';
-import { isAccepting, isInPipeline, UNSTORED_STATES, type UploadState } from '../../protocol/upload-states';
+import { isAccepting, isFinal, isInPipeline, UNSTORED_STATES, type UploadState } from '../../protocol/upload-states';
 import { derivedPrefix, stagingKey } from '../../storage/object-keys';
 import { ledgerStub, sweeperStub } from '../session-stub';
 import type { NewUpload, UploadRow } from './manifest-store';
@@ -171,6 +171,20 @@ export async function cleanUp(scope: SessionScope): Promise<void> {
   if (release.sha256 && !(await ledger.holdsContent(release.sha256))) await scope.r2.deletePrefix(derivedPrefix(upload.key, release.sha256));
   scope.store.setCleaned();
   await sweeperStub(scope.env).unwatch(upload.id);
+  await dropAlarmIfDone(scope);
+}
+
+/**
+ * An upload with nothing left to do needs no alarm: a finished upload (not a partial one waiting to
+ * be concatenated), clean if it ended without a file, with every notice handed over. Drops the
+ * alarm that guarded those steps, so nothing wakes the object again.
+ */
+export async function dropAlarmIfDone(scope: SessionScope): Promise<void> {
+  const upload = scope.store.upload();
+  if (!upload || !isFinal(upload.state) || (upload.state === 'ready' && upload.partial)) return;
+  if (upload.state !== 'ready' && !upload.cleaned) return;
+  if (scope.store.outbox().length > 0) return;
+  await scope.ctx.storage.deleteAlarm();
 }
 
 /** For the cron sweep: does whatever the alarm should have done by now. */
