@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState } from './helpers';
+import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState } from '../helpers';
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 

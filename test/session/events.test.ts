@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { EventMessage } from '../src/protocol/messages';
-import { api, createUpload, MiB, partOf, pdfBytes, putPart, type CreatedUpload } from './helpers';
+import type { EventMessage } from '../../src/protocol/messages';
+import { api, createUpload, MiB, partOf, pdfBytes, putPart, type CreatedUpload } from '../helpers';
 
 /** Opens the events WebSocket through the Worker and records every message. */
 async function subscribe(upload: CreatedUpload) {

@@ -1,14 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
-import type { Env } from '../src/env';
-import worker from '../src/index';
-import type { ProcessMessage, QueueMessage } from '../src/protocol/messages';
-import { retryDelaySeconds } from '../src/queues/queue-handler';
-import { derivedPrefix } from '../src/storage/object-keys';
-import { createUpload, getManifest, putPart, waitForState, type CreatedUpload } from './helpers';
-import { gradientPng } from './media-fixtures';
-import { DEFAULT_VARIANTS } from '../src/media/variants';
+import type { Env } from '../../src/env';
+import worker from '../../src/index';
+import type { ProcessMessage, QueueMessage } from '../../src/protocol/messages';
+import { retryDelaySeconds } from '../../src/queues/queue-handler';
+import { derivedPrefix } from '../../src/storage/object-keys';
+import { createUpload, getManifest, putPart, waitForState, type CreatedUpload } from '../helpers';
+import { gradientPng } from '../media-fixtures';
+import { DEFAULT_VARIANTS } from '../../src/media/variants';
 
 /** Objects stored per image: every default variant in each of its formats (JPEG and WebP). */
 const STORED_PER_IMAGE = DEFAULT_VARIANTS.reduce((n, v) => n + v.formats.length, 0);

@@ -2,19 +2,19 @@
  * Durability facts (workerd): the manifest survives eviction of its Durable Object, even with a
  * part on the wire; a processing message delivered twice at once does the work once. (A runtime
  * restart is test/node/crash-restart.test.ts; a sequential redelivery and a failed assembly are
- * test/process-queue.test.ts and test/durability.test.ts.)
+ * test/session/pipeline.test.ts and test/session/assembly.test.ts.)
  */
 import { env } from 'cloudflare:workers';
 import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../src/env';
-import worker from '../src/index';
-import type { EventMessage, ProcessMessage, QueueMessage } from '../src/protocol/messages';
-import { derivedPrefix } from '../src/storage/object-keys';
-import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
-import { gradientPng } from './media-fixtures';
-import type { Result } from '../src/domain/errors';
-import { loadConfig } from '../src/config';
+import type { Env } from '../../src/env';
+import worker from '../../src/index';
+import type { EventMessage, ProcessMessage, QueueMessage } from '../../src/protocol/messages';
+import { derivedPrefix } from '../../src/storage/object-keys';
+import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from '../helpers';
+import { gradientPng } from '../media-fixtures';
+import type { Result } from '../../src/domain/errors';
+import { loadConfig } from '../../src/config';
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 

@@ -2,8 +2,8 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { sweep } from '../src/queues/sweep';
-import { api, createUpload, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload, deployment } from './helpers';
+import { sweep } from '../../src/queues/sweep';
+import { api, createUpload, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload, deployment } from '../helpers';
 
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));
 

@@ -8,9 +8,9 @@ import { env } from 'cloudflare:workers';
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config';
-import type { Env } from '../src/env';
-import { api, createUpload, deployment, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload } from './helpers';
+import { loadConfig } from '../../src/config';
+import type { Env } from '../../src/env';
+import { api, createUpload, deployment, expectError, getManifest, MiB, partOf, pdfBytes, putPart, waitForState, type CreatedUpload } from '../helpers';
 
 const GiB = 1024 * MiB;
 const stubOf = (id: string) => env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(id));

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState } from './helpers';
+import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState } from '../helpers';
 
 const complete = (id: string, token: string) =>
   api(`/api/uploads/${id}/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
