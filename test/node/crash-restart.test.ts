@@ -117,7 +117,7 @@ function sessionOnDisk(persistDir: string, uploadId: string) {
     try {
       const hasUpload = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'upload'").get();
       if (!hasUpload) continue;
-      const row = db.prepare('SELECT id, state, job_queued AS jobQueued, assembly_attempts AS assemblyAttempts FROM upload').get() as
+      const row = db.prepare('SELECT id, state, job_queued_at IS NOT NULL AS jobQueued, assembly_attempts AS assemblyAttempts FROM upload').get() as
         | { id: string; state: string; jobQueued: number; assemblyAttempts: number }
         | undefined;
       if (row?.id !== uploadId) continue;
