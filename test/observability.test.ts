@@ -126,7 +126,7 @@ describe('metrics and queue logs', () => {
       body: JSON.stringify({ name: 'm.pdf', size: bytes.length, type: 'application/pdf' }),
     });
     const upload = (await res.json()) as Awaited<ReturnType<typeof createUpload>>;
-    expect(dataset.points).toEqual([{ indexes: ['upload_created'], blobs: ['upload_created', 'application/pdf', ''], doubles: [3000, 0, 0] }]);
+    expect(dataset.points).toEqual([{ indexes: ['upload_created'], blobs: ['upload_created', 'application/pdf', ''], doubles: [3000, 0, 0, 0] }]);
 
     // The pipeline runs for real, then the session is put back to "validating" and the job delivered again.
     expect((await putPart(upload, 1, bytes)).status).toBe(200);
@@ -145,9 +145,22 @@ describe('metrics and queue logs', () => {
     const ready = dataset.points.find((point) => point.indexes?.[0] === 'upload_ready');
     expect(ready?.blobs).toEqual(['upload_ready', 'application/pdf', 'req-from-the-last-part']);
     expect(ready?.doubles?.[0]).toBe(3000);
+    // Time to ready (double4): from creation to this verdict; no part was sent twice (double3).
+    expect(ready?.doubles?.[2]).toBe(0);
+    expect(ready?.doubles?.[3]).toBeGreaterThan(0);
     expect(lines.find((line) => line.event === 'queue_message' && line.messageId === 'msg-obs-1')).toMatchObject({
       queue: 'upload-process', uploadId: upload.id, requestId: 'req-from-the-last-part', result: 'ready',
     });
+  });
+
+  it("carries the last part's request id into the processing job the session queues", async () => {
+    const bytes = pdfBytes(3000, 78);
+    const upload = await createUpload({ name: 't.pdf', size: bytes.length, type: 'application/pdf' });
+    expect((await putPart(upload, 1, bytes, { 'x-request-id': 'req-trace-the-part' })).status).toBe(200);
+    expect((await waitForState(upload, ['ready'])).state).toBe('ready');
+    // The job as the session builds it for the processing queue (and for its re-sends).
+    const target = await env.UPLOAD_SESSION.get(env.UPLOAD_SESSION.idFromName(upload.id)).processingTarget();
+    expect(target).toMatchObject({ ok: true, value: { uploadId: upload.id, requestId: 'req-trace-the-part' } });
   });
 
   it('records a failed upload from the dead-letter queue', async () => {

@@ -115,7 +115,7 @@ files.patch('/:id', async (c) => {
 files.delete('/:id', async (c) => {
   const id = idOf(c);
   await visibleFile(c, id);
-  const { state } = unwrap(await sessionStub(c.env, id).abort());
+  const { state } = unwrap(await sessionStub(c.env, id).abort(c.get('requestId')));
   return c.json({ id, state });
 });
 

@@ -21,6 +21,8 @@ export interface StreamWriteOptions {
   verify?: (bytesSeen: number) => Promise<boolean>;
   /** Observes every chunk (e.g. to hash the body for a checksum). */
   tap?: (chunk: Uint8Array) => void;
+  /** The request writing, carried into what its parts set off (assembly, processing, notices). */
+  requestId?: string;
 }
 
 export interface StreamWriteResult {
@@ -57,7 +59,7 @@ export async function writeStream(
   const commitPart = async (bytes: Uint8Array) => {
     const part = await store.uploadPart(lease.key, lease.r2UploadId, nextPart, bytes);
     if (options.verify) deferred.push({ partNumber: nextPart, size: bytes.length, etag: part.etag });
-    else lease = unwrap(await session.confirmStreamedPart(lease.claimId, nextPart, bytes.length, part.etag));
+    else lease = unwrap(await session.confirmStreamedPart(lease.claimId, nextPart, bytes.length, part.etag, options.requestId));
     nextPart += 1;
   };
 
@@ -99,7 +101,7 @@ export async function writeStream(
     if (options.verify && (truncated || !(await options.verify(received)))) {
       return { offset: lease.offset, complete: false, accepted: false, truncated };
     }
-    for (const part of deferred) lease = unwrap(await session.confirmStreamedPart(lease.claimId, part.partNumber, part.size, part.etag));
+    for (const part of deferred) lease = unwrap(await session.confirmStreamedPart(lease.claimId, part.partNumber, part.size, part.etag, options.requestId));
 
     // The buffer holds the staged bytes too: count from the confirmed prefix.
     const end = lease.size !== null && lease.offset - lease.stagedBytes + filled === lease.size;
@@ -107,7 +109,7 @@ export async function writeStream(
       if (filled > 0) await commitPart(buffer.subarray(0, filled));
       // Every part was confirmed before the length was known (a length that is a multiple of the
       // part size, declared last): no confirmation will start assembly, so ask for it (idempotent).
-      else unwrap(await session.complete());
+      else unwrap(await session.complete(options.requestId));
       await store.delete(staging);
       return { offset: lease.size!, complete: true, accepted: true, truncated };
     }

@@ -119,6 +119,7 @@ uploads.put('/:id/parts/:n', async (c) => {
     }
     const receipt = unwrap(
       await session.confirmPart({
+        requestId: c.get('requestId'),
         partNumber,
         size: length,
         etag: stored.etag,
@@ -164,19 +165,19 @@ uploads.put('/:id/parts/:n/etag', async (c) => {
   await requireCapability(c, id);
   if (!loadConfig(c.env).directUploads) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server.');
   const { etag } = await parseJsonBody(c, directPartSchema);
-  return c.json(unwrap(await sessionStub(c.env, id).confirmDirectPart(partNumber, etag)));
+  return c.json(unwrap(await sessionStub(c.env, id).confirmDirectPart(partNumber, etag, undefined, c.get('requestId'))));
 });
 
 uploads.post('/:id/complete', async (c) => {
   const id = uploadIdOf(c);
   await requireCapability(c, id);
-  return c.json(unwrap(await sessionStub(c.env, id).complete()), 202);
+  return c.json(unwrap(await sessionStub(c.env, id).complete(c.get('requestId'))), 202);
 });
 
 uploads.delete('/:id', async (c) => {
   const id = uploadIdOf(c);
   await requireCapability(c, id);
-  return c.json(unwrap(await sessionStub(c.env, id).abort()));
+  return c.json(unwrap(await sessionStub(c.env, id).abort(c.get('requestId'))));
 });
 
 /** Events: the Durable Object accepts the WebSocket itself, so the socket can hibernate. */

@@ -10,6 +10,7 @@ import { loadConfig } from '../config';
 import type { Result } from '../domain/errors';
 import type { Env } from '../env';
 import type { DerivativeInfo, EventMessage, Manifest } from '../protocol/messages';
+import { isSaneRequestId } from '../observability/request-id';
 import { R2Store } from '../storage/r2-store';
 import { SessionClaims } from './session/claims';
 import { fileView, updateFile, type FileChanges } from './session/files';
@@ -51,6 +52,9 @@ export class UploadSession extends DurableObject<Env> {
       claims: new SessionClaims(),
       apply: (event, result) => applyEvent(scope, event, result),
       limitsOf: (upload) => upload.limits ?? deploymentLimits(env),
+      trace: (requestId) => {
+        if (requestId && isSaneRequestId(requestId) && store.upload()) store.setRequestId(requestId);
+      },
     };
     this.scope = scope;
     this.writes = new SessionWrites(scope);
@@ -67,7 +71,8 @@ export class UploadSession extends DurableObject<Env> {
     const upload = this.scope.store.upload();
     return upload ? { ok: true, value: manifestOf(this.scope.store, upload) } : uploadNotFound();
   }
-  abort() {
+  abort(requestId?: string) {
+    this.scope.trace(requestId);
     return cancel(this.scope);
   }
   override async alarm(): Promise<void> {
@@ -96,6 +101,7 @@ export class UploadSession extends DurableObject<Env> {
     return this.writes.claimPart(partNumber, contentLength);
   }
   confirmPart(part: PartConfirmation) {
+    this.scope.trace(part.requestId);
     return this.writes.confirmPart(part);
   }
   releasePart(partNumber: number, claimId: string): void {
@@ -104,13 +110,15 @@ export class UploadSession extends DurableObject<Env> {
   claimDirectPart(partNumber: number) {
     return this.writes.claimDirectPart(partNumber);
   }
-  confirmDirectPart(partNumber: number, etag: string, size?: number) {
+  confirmDirectPart(partNumber: number, etag: string, size?: number, requestId?: string) {
+    this.scope.trace(requestId);
     return this.writes.confirmDirectPart(partNumber, etag, size);
   }
   claimStream(offset: number) {
     return this.writes.claimStream(offset);
   }
-  confirmStreamedPart(claimId: string, partNumber: number, size: number, etag: string) {
+  confirmStreamedPart(claimId: string, partNumber: number, size: number, etag: string, requestId?: string) {
+    this.scope.trace(requestId);
     return this.writes.confirmStreamedPart(claimId, partNumber, size, etag);
   }
   stageStream(claimId: string, stagedBytes: number) {
@@ -125,13 +133,16 @@ export class UploadSession extends DurableObject<Env> {
   listParts() {
     return this.writes.listParts();
   }
-  declareSize(size: number) {
+  declareSize(size: number, requestId?: string) {
+    this.scope.trace(requestId);
     return this.writes.declareSize(size);
   }
-  complete() {
+  complete(requestId?: string) {
+    this.scope.trace(requestId);
     return this.writes.complete();
   }
-  completeWithParts(parts: { partNumber: number; etag?: string }[]) {
+  completeWithParts(parts: { partNumber: number; etag?: string }[], requestId?: string) {
+    this.scope.trace(requestId);
     return this.writes.completeWithParts(parts);
   }
 

@@ -8,8 +8,8 @@
  * - blob1: the event again, blob2: the detail (content type for created/ready, the reason code
  *   for rejected/failed), blob3: the request id that caused it (when known);
  * - double1: bytes (declared at creation; the file's at ready/rejected; the slice's for slices),
- *   double2: wall time in ms of the processing invocation, double3: part retries (reserved: the
- *   session, which sees re-sent parts, does not report them yet).
+ *   double2: wall time in ms of the processing invocation, double3: parts sent again after they
+ *   were confirmed (at ready), double4: time from creation to ready in ms (at ready).
  */
 
 export type MetricEvent = 'upload_created' | 'upload_ready' | 'upload_rejected' | 'upload_failed' | 'processing_slice';
@@ -21,6 +21,7 @@ export interface MetricPoint {
   bytes?: number;
   durationMs?: number;
   partRetries?: number;
+  timeToReadyMs?: number;
 }
 
 /** The part of the Analytics Engine binding we use (a recording fake in tests implements just this). */
@@ -39,7 +40,7 @@ export function dataPoint(point: MetricPoint): AnalyticsEngineDataPoint {
   return {
     indexes: [point.event],
     blobs: [point.event, point.detail ?? '', point.requestId ?? ''],
-    doubles: [point.bytes ?? 0, point.durationMs ?? 0, point.partRetries ?? 0],
+    doubles: [point.bytes ?? 0, point.durationMs ?? 0, point.partRetries ?? 0, point.timeToReadyMs ?? 0],
   };
 }
 

@@ -211,6 +211,8 @@ export type UploadEventMessage = {
   /** Milliseconds since the epoch. */
   occurredAt: number;
   upload: UploadEventSubject;
+  /** The request that caused the event (X-Request-Id), for the logs of its deliveries. */
+  requestId?: string;
 };
 
 /** One webhook delivery (one event to one endpoint); the body and the log are in D1. */
@@ -218,6 +220,7 @@ export type WebhookDeliveryMessage = {
   type: 'webhook.delivery';
   v: 1;
   deliveryId: string;
+  requestId?: string;
 };
 
 export type EventsQueueMessage = UploadEventMessage | WebhookDeliveryMessage;

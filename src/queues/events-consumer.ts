@@ -8,6 +8,7 @@ import type { EventsQueueMessage } from '../protocol/messages';
 import { fileEntry } from '../files/file-entry';
 import { FilesIndex } from '../files/files-index';
 import { deliverOnce, fanOut } from '../webhooks/deliver';
+import { logLine } from '../observability/log-line';
 import { retryDelaySeconds } from './queue-handler';
 
 export const EVENTS_QUEUES = ['upload-events', 'upload-events-dlq'];
@@ -21,9 +22,14 @@ async function handle(queue: string, body: EventsQueueMessage, env: Env): Promis
   if (body.type === 'upload.event') {
     await new FilesIndex(env.DB).upsert(fileEntry(body.upload));
     await fanOut(body, env);
+    logLine('upload_event', { eventId: body.eventId, event: body.event, uploadId: body.uploadId, requestId: body.requestId });
     return null;
   }
-  if (body.type === 'webhook.delivery') return deliverOnce(body.deliveryId, env);
+  if (body.type === 'webhook.delivery') {
+    const retryIn = await deliverOnce(body.deliveryId, env);
+    logLine('webhook_delivery', { deliveryId: body.deliveryId, requestId: body.requestId, retryInSeconds: retryIn });
+    return retryIn;
+  }
   return null;
 }
 

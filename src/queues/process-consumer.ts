@@ -27,6 +27,9 @@ export interface ProcessOutcome {
   sliceBytes?: number;
   /** Where the next slice starts. */
   sliceOffset?: number;
+  /** At ready: from the upload's creation to now, and how many parts were sent again. */
+  timeToReadyMs?: number;
+  partRetries?: number;
 }
 
 export async function processUpload(message: ProcessMessage, env: Env): Promise<ProcessOutcome> {
@@ -60,7 +63,7 @@ async function runPipeline(
   message: ProcessMessage,
   env: Env,
   session: ReturnType<typeof sessionStub>,
-  target: ProcessMessage & { owner: string },
+  target: ProcessMessage & { owner: string; createdAt: number; partRetries: number },
 ): Promise<ProcessOutcome> {
   const store = new R2Store(env.BUCKET);
   // Read what the session serves: after a deduplication that is the shared object, not our copy.
@@ -124,5 +127,5 @@ async function runPipeline(
       },
     }),
   );
-  return { outcome: 'ready', detectedType: validation.detectedType };
+  return { outcome: 'ready', detectedType: validation.detectedType, timeToReadyMs: Date.now() - target.createdAt, partRetries: target.partRetries };
 }

@@ -42,7 +42,7 @@ function recordOutcome(env: Env, body: PipelineQueueMessage, result: ProcessOutc
   const metrics = metricsFor(env);
   const requestId = requestIdOf(body);
   if (result.outcome === 'ready') {
-    metrics.record({ event: 'upload_ready', detail: result.detectedType, requestId, bytes: body.size, durationMs });
+    metrics.record({ event: 'upload_ready', detail: result.detectedType, requestId, bytes: body.size, durationMs, timeToReadyMs: result.timeToReadyMs, partRetries: result.partRetries });
   } else if (result.outcome === 'rejected') {
     metrics.record({ event: 'upload_rejected', detail: result.code, requestId, bytes: body.size, durationMs });
   } else if (result.outcome === 'failed') {

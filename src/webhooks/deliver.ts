@@ -30,12 +30,14 @@ export async function fanOut(message: UploadEventMessage, env: Env): Promise<voi
     })),
   );
   const waiting = await new DeliveryLog(env.DB).open(deliveries);
-  await queueDeliveries(env, waiting);
+  await queueDeliveries(env, waiting, message.requestId);
 }
 
-export async function queueDeliveries(env: Env, deliveryIds: string[]): Promise<void> {
+export async function queueDeliveries(env: Env, deliveryIds: string[], requestId?: string): Promise<void> {
   if (deliveryIds.length === 0) return;
-  await env.EVENTS_QUEUE.sendBatch(deliveryIds.map((deliveryId) => ({ body: { type: 'webhook.delivery', v: 1, deliveryId }, contentType: 'json' })));
+  await env.EVENTS_QUEUE.sendBatch(
+    deliveryIds.map((deliveryId) => ({ body: { type: 'webhook.delivery', v: 1, deliveryId, ...(requestId ? { requestId } : {}) }, contentType: 'json' })),
+  );
 }
 
 /**

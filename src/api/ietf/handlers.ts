@@ -81,7 +81,7 @@ function checkAppendSize(c: DraftContext, contentLength: number | null, complete
  */
 async function append(c: DraftContext, id: string, offset: number, body: ReadableStream<Uint8Array> | null): Promise<StreamWriteResult> {
   try {
-    return await writeStream(c.env, id, offset, body);
+    return await writeStream(c.env, id, offset, body, { requestId: c.get('requestId') });
   } catch (error) {
     if (error instanceof AppError && error.code === 'ERR_PAYLOAD_TOO_LARGE') {
       await sessionStub(c.env, id).abort();
@@ -115,7 +115,7 @@ function mismatch(expected: number, provided: number): AppError {
  * last part (it holds the tail that did not fill a part).
  */
 async function completeAtOffset(c: DraftContext, id: string, offset: number): Promise<StreamWriteResult> {
-  unwrap(await sessionStub(c.env, id).declareSize(offset));
+  unwrap(await sessionStub(c.env, id).declareSize(offset, c.get('requestId')));
   return append(c, id, offset, null);
 }
 
@@ -239,7 +239,7 @@ export async function appendHandler(c: DraftContext): Promise<Response> {
     throw new AppError('ERR_INCONSISTENT_LENGTH', `The upload's length is ${status.size} bytes, this request indicates ${size}.`);
   }
   if (size !== null && status.size === null) {
-    const declared = (await session.declareSize(size)) as Result<unknown>;
+    const declared = (await session.declareSize(size, c.get('requestId'))) as Result<unknown>;
     if (!declared.ok && declared.error.code === 'ERR_VALIDATION') throw new AppError('ERR_INCONSISTENT_LENGTH', declared.error.message);
     unwrap(declared);
   }
@@ -275,7 +275,7 @@ export async function appendHandler(c: DraftContext): Promise<Response> {
 export async function cancelHandler(c: DraftContext): Promise<Response> {
   const id = uploadIdOf(c);
   await requireCapability(c, id);
-  unwrap(await sessionStub(c.env, id).abort());
+  unwrap(await sessionStub(c.env, id).abort(c.get('requestId')));
   return c.body(null, 204);
 }
 

@@ -111,6 +111,7 @@ async function receiveFile(c: Context<AppEnv>, fields: Map<string, string>, part
   await checkCapability(env, token, id);
 
   const session = sessionStub(env, id);
+  const requestId = c.get('requestId');
   const manifest = unwrap(await session.manifest());
   if (!isAccepting(manifest.state) || manifest.size !== null || manifest.confirmedBytes > 0) {
     throw new AppError('ERR_UPLOAD_STATE', `This form was used already (the upload is ${manifest.state}); ask /s3/params for a new one.`, {
@@ -120,12 +121,12 @@ async function receiveFile(c: Context<AppEnv>, fields: Map<string, string>, part
 
   const { maxFileSize } = loadConfig(env);
   const splitter = new WholeParts(part.body, manifest.partSize, maxFileSize);
-  const whole = await writeStream(env, id, 0, splitter.stream, { verify: async () => splitter.failure === null });
+  const whole = await writeStream(env, id, 0, splitter.stream, { verify: async () => splitter.failure === null, requestId });
   if (!whole.accepted) {
     const failure = splitter.failure;
     if (failure instanceof AppError) {
       // Too large: this upload can never succeed.
-      await session.abort();
+      await session.abort(requestId);
       throw failure;
     }
     if (failure instanceof FormDataError) throw formError(failure);
@@ -134,16 +135,16 @@ async function receiveFile(c: Context<AppEnv>, fields: Map<string, string>, part
 
   const size = whole.offset + splitter.remainder.length;
   if (size === 0) {
-    await session.abort();
+    await session.abort(requestId);
     throw new AppError('ERR_EMPTY_FILE', 'Empty (0-byte) files cannot be uploaded.');
   }
-  unwrap(await session.declareSize(size));
+  unwrap(await session.declareSize(size, requestId));
   if (splitter.remainder.length > 0) {
-    const last = await writeStream(env, id, whole.offset, new Blob([splitter.remainder]).stream());
+    const last = await writeStream(env, id, whole.offset, new Blob([splitter.remainder]).stream(), { requestId });
     if (!last.complete) throw new AppError('ERR_STORAGE', 'The end of the file could not be stored; send the form again.');
   }
   // Assembly starts by itself when the last part lands; a file of whole parts needs asking.
-  const { state } = unwrap(await session.complete());
+  const { state } = unwrap(await session.complete(requestId));
   return { id, size, state };
 }
 

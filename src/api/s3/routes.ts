@@ -96,14 +96,14 @@ s3.post('/multipart/:uploadId/complete', async (c) => {
       });
     }
   }
-  unwrap(await session.completeWithParts(parts.map((p) => ({ partNumber: p.PartNumber, etag: p.ETag }))));
+  unwrap(await session.completeWithParts(parts.map((p) => ({ partNumber: p.PartNumber, etag: p.ETag })), c.get('requestId')));
   return c.json({ location: `${origin(c)}/media/${id}`, key: id });
 });
 
 /** abortMultipartUpload: `{}` (JSON, as Companion answers). */
 s3.delete('/multipart/:uploadId', async (c) => {
   const { id } = await handleOf(c);
-  unwrap(await sessionStub(c.env, id).abort());
+  unwrap(await sessionStub(c.env, id).abort(c.get('requestId')));
   return c.json({});
 });
 

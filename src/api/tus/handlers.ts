@@ -110,7 +110,7 @@ export async function postHandler(c: TusContext): Promise<Response> {
   const contentLength = Number(c.req.header('content-length') ?? '0');
   if (body && contentLength > 0) {
     checkBodyType(c, dialect);
-    const result = await writeStream(c.env, opened.id, 0, body);
+    const result = await writeStream(c.env, opened.id, 0, body, { requestId: c.get('requestId') });
     c.header('Upload-Offset', String(result.offset));
   } else if (dialect.kind === 'ietf') {
     c.header('Upload-Offset', '0');
@@ -155,9 +155,9 @@ async function concatenate(
   for (const source of sources) {
     const body = await store.getStream(source.key);
     if (!body) throw new AppError('ERR_STORAGE', `The bytes of partial upload ${source.id} are missing.`);
-    offset = (await writeStream(c.env, opened.id, offset, body)).offset;
+    offset = (await writeStream(c.env, opened.id, offset, body, { requestId: c.get('requestId') })).offset;
   }
-  for (const source of sources) await sessionStub(c.env, source.id).abort();
+  for (const source of sources) await sessionStub(c.env, source.id).abort(c.get('requestId'));
   c.header('Location', uploadUrl(c, opened.id, opened.uploadToken));
   c.header('Upload-Expires', httpDate(opened.manifest.expiresAt));
   return c.body(null, 201);
@@ -228,7 +228,7 @@ export async function patchHandler(c: TusContext): Promise<Response> {
   // creation-defer-length: "The Client MUST set the Upload-Length header in the next PATCH" once known.
   const length = integerHeader(c.req.header('upload-length') ?? null);
   if (Number.isNaN(length)) throw new AppError('ERR_VALIDATION', 'Upload-Length must be a whole number of bytes.');
-  if (length !== null) unwrap(await session.declareSize(length));
+  if (length !== null) unwrap(await session.declareSize(length, c.get('requestId')));
 
   let verify: ((seen: number) => Promise<boolean>) | undefined;
   let tap: ((chunk: Uint8Array) => void) | undefined;
@@ -248,7 +248,7 @@ export async function patchHandler(c: TusContext): Promise<Response> {
       return actual.length === expected.length && actual.every((b, i) => b === expected[i]);
     };
   }
-  const result = await writeStream(c.env, id, offset, c.req.raw.body, { ...(verify ? { verify } : {}), ...(tap ? { tap } : {}) });
+  const result = await writeStream(c.env, id, offset, c.req.raw.body, { ...(verify ? { verify } : {}), ...(tap ? { tap } : {}), requestId: c.get('requestId') });
   // checksum: "the Server MUST respond with the 460 Checksum Mismatch status … and discard the chunk".
   if (!result.accepted && !result.truncated) throw new AppError('ERR_CHECKSUM_MISMATCH', 'The body does not match Upload-Checksum; it was discarded.');
   c.header('Upload-Offset', String(result.offset));
@@ -266,7 +266,7 @@ export async function deleteHandler(c: TusContext): Promise<Response> {
   requireDialect(c);
   const id = uploadIdOf(c);
   await requireCapability(c, id);
-  unwrap(await sessionStub(c.env, id).abort());
+  unwrap(await sessionStub(c.env, id).abort(c.get('requestId')));
   return c.body(null, 204);
 }
 

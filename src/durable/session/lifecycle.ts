@@ -111,6 +111,7 @@ export function processMessage(upload: UploadRow): ProcessMessage {
     // Assembled uploads always know their size; before assembly this message is not sent.
     size: upload.size ?? 0,
     ...(upload.sha256 ? { sha256: upload.sha256 } : {}),
+    ...(upload.requestId ? { requestId: upload.requestId } : {}),
   };
 }
 
@@ -143,7 +144,14 @@ async function watchProcessing(scope: SessionScope, upload: UploadRow): Promise<
 
 export async function enqueueCleanup(scope: SessionScope, upload: UploadRow): Promise<void> {
   try {
-    await scope.env.CLEANUP_QUEUE.send({ type: 'upload.expired', v: 1, uploadId: upload.id, key: upload.key, r2UploadId: upload.r2UploadId });
+    await scope.env.CLEANUP_QUEUE.send({
+      type: 'upload.expired',
+      v: 1,
+      uploadId: upload.id,
+      key: upload.key,
+      r2UploadId: upload.r2UploadId,
+      ...(upload.requestId ? { requestId: upload.requestId } : {}),
+    });
     scope.store.setCleanupQueued();
   } catch {
     await scope.ctx.storage.setAlarm(Date.now() + RETRY_SOON_MS);

@@ -47,6 +47,10 @@ export interface UploadRow {
   reservedBytes: number;
   /** "private": served only through signed URLs. */
   visibility: Visibility;
+  /** The request that last moved the upload: carried into the queue messages and notices it causes. */
+  requestId: string | null;
+  /** Parts sent again after they were confirmed (a client retrying): for the metrics. */
+  partRetries: number;
   /** Bytes held in the staging object after the last full part (streamed protocols such as tus). */
   stagedBytes: number;
   /** A fragment to be concatenated (tus Upload-Concat: partial): assembled, never processed or served. */
@@ -86,7 +90,9 @@ CREATE TABLE IF NOT EXISTS upload (
   job_attempts INTEGER NOT NULL DEFAULT 0,
   limits TEXT,
   reserved_bytes INTEGER NOT NULL DEFAULT 0,
-  visibility TEXT NOT NULL DEFAULT 'public'
+  visibility TEXT NOT NULL DEFAULT 'public',
+  request_id TEXT,
+  part_retries INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -135,6 +141,8 @@ function toUploadRow(raw: Raw): UploadRow {
     limits: json<UploadLimits>(raw.limits),
     reservedBytes: (raw.reserved_bytes as number | null) ?? 0,
     visibility: raw.visibility === 'private' ? 'private' : 'public',
+    requestId: orNull<string>(raw.request_id),
+    partRetries: (raw.part_retries as number | null) ?? 0,
   };
 }
 
@@ -143,12 +151,14 @@ const ADDED_COLUMNS: [string, string][] = [
   ['limits', 'TEXT'],
   ['reserved_bytes', 'INTEGER NOT NULL DEFAULT 0'],
   ['visibility', "TEXT NOT NULL DEFAULT 'public'"],
+  ['request_id', 'TEXT'],
+  ['part_retries', 'INTEGER NOT NULL DEFAULT 0'],
 ];
 
 export type NewUpload = Omit<
   UploadRow,
-  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial' | 'limits' | 'visibility'
-> & { partial?: boolean; limits: UploadLimits; visibility?: Visibility };
+  'state' | 'reason' | 'updatedAt' | 'assemblyAttempts' | 'jobQueuedAt' | 'jobAttempts' | 'result' | 'cleanupQueued' | 'cleaned' | 'stagedBytes' | 'partial' | 'limits' | 'visibility' | 'requestId' | 'partRetries'
+> & { partial?: boolean; limits: UploadLimits; visibility?: Visibility; requestId?: string };
 
 export class ManifestStore {
   /** Whether the tables exist: checked once per instance, never created by a read. */
@@ -182,12 +192,17 @@ export class ManifestStore {
     this.migrate();
     this.sql.exec(
       `INSERT INTO upload (id, owner, key, name, type, size, part_size, part_count, r2_upload_id, state,
-         sha256, metadata, created_at, updated_at, expires_at, partial, limits, reserved_bytes, visibility)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         sha256, metadata, created_at, updated_at, expires_at, partial, limits, reserved_bytes, visibility, request_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       u.id, u.owner, u.key, u.name, u.type, u.size, u.partSize, u.partCount, u.r2UploadId,
       u.sha256, u.metadata ? JSON.stringify(u.metadata) : null, u.createdAt, u.createdAt, u.expiresAt, u.partial ? 1 : 0,
-      JSON.stringify(u.limits), u.reservedBytes, u.visibility ?? 'public',
+      JSON.stringify(u.limits), u.reservedBytes, u.visibility ?? 'public', u.requestId ?? null,
     );
+  }
+
+  /** Remembers the request that is moving the upload now. */
+  setRequestId(requestId: string): void {
+    this.sql.exec('UPDATE upload SET request_id = ?', requestId);
   }
 
   /** The files API: the name, metadata and visibility an app may change after creation. */
@@ -298,8 +313,9 @@ export class ManifestStore {
     return { confirmedParts: row.n, confirmedBytes: row.bytes };
   }
 
-  /** Records a confirmed part (replacing an earlier copy of it). */
+  /** Records a confirmed part (replacing an earlier copy of it, which counts as a retry). */
   confirmPart(part: PartRow, now = Date.now()): void {
+    if (this.part(part.partNumber)) this.sql.exec('UPDATE upload SET part_retries = part_retries + 1');
     this.sql.exec(
       `INSERT INTO parts (part_number, size, etag, digest, confirmed_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,

@@ -18,7 +18,10 @@ export function recordNotice(scope: SessionScope, notice: LifecycleNotice | Uplo
   const upload = scope.store.upload();
   // A tus partial upload is a fragment of another upload: the app hears of the final one only.
   if (!upload || upload.partial || !scope.env.EVENTS_QUEUE) return;
-  const message: UploadEventMessage = uploadEvent(scope.env, notice, { manifest: manifestOf(scope.store, upload), owner: upload.owner, visibility: upload.visibility });
+  const message: UploadEventMessage = {
+    ...uploadEvent(scope.env, notice, { manifest: manifestOf(scope.store, upload), owner: upload.owner, visibility: upload.visibility }),
+    ...(upload.requestId ? { requestId: upload.requestId } : {}),
+  };
   scope.store.addToOutbox(JSON.stringify(message));
 }
 

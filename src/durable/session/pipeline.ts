@@ -35,10 +35,10 @@ export class SessionPipeline {
   }
 
   /** Where the assembled object is, while it is being validated. */
-  processingTarget(): Result<ProcessMessage & { state: UploadState; owner: string }> {
+  processingTarget(): Result<ProcessMessage & { state: UploadState; owner: string; createdAt: number; partRetries: number }> {
     const upload = this.store.upload();
     if (!upload) return uploadNotFound();
-    return ok({ ...processMessage(upload), state: upload.state, owner: upload.owner });
+    return ok({ ...processMessage(upload), state: upload.state, owner: upload.owner, createdAt: upload.createdAt, partRetries: upload.partRetries });
   }
 
   /** One processing run at a time: a second delivery of the same job waits (and retries later). */

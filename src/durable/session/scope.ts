@@ -24,4 +24,6 @@ export interface SessionScope {
   apply(event: UploadEvent, result?: UploadResult): Promise<Result<UploadState>>;
   /** The limits the upload was opened under (the deployment's, for uploads older than that record). */
   limitsOf(upload: UploadRow): UploadLimits;
+  /** Records the request (id) now acting on the upload, so what it causes later carries its id. */
+  trace(requestId: string | undefined): void;
 }

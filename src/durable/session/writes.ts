@@ -31,6 +31,8 @@ export interface PartConfirmation {
   etag: string;
   digest: string | null;
   claimId: string;
+  /** The PUT's request id, carried into what this part may set off (assembly, processing). */
+  requestId?: string;
 }
 
 export interface StreamClaim {
