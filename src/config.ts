@@ -35,7 +35,7 @@ export interface AppConfig {
   tokenTtlSeconds: number;
   /** A processing job silent for this long is queued again. */
   processingWatchdogSeconds: number;
-  /** Bytes the processing consumer hashes and scans per invocation (see src/queues/hash-scan-slice.ts). */
+  /** Bytes the processing consumer hashes and scans per invocation (see src/pipeline/hash-scan-slice.ts). */
   processingSliceBytes: number;
   quotas: QuotaLimits;
   allowAnonymous: boolean;

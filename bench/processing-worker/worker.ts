@@ -17,7 +17,7 @@ import { looksComplete } from '../../src/domain/completeness';
 import { Sha256 } from '../../src/domain/sha256';
 import { sniffType } from '../../src/domain/sniff';
 import { HEAD_BYTES, SignatureMatcher, structuralFinding } from '../../src/media/builtin-scanner';
-import { firstSliceState, hashAndScanSlice } from '../../src/queues/hash-scan-slice';
+import { firstSliceState, hashAndScanSlice } from '../../src/pipeline/hash-scan-slice';
 import { R2Store } from '../../src/storage/r2-store';
 
 interface Env {

@@ -9,7 +9,7 @@ import { AppError, unwrap, type Result } from '../domain/errors';
 import type { MediaInfo } from '../durable/upload-session';
 import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import { makeMissingVariant } from '../queues/make-derivatives';
+import { makeMissingVariant } from '../pipeline/make-derivatives';
 import { derivativeKey } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
 import { chooseFormat } from './negotiate-format';

@@ -13,9 +13,9 @@ import type { ProcessMessage } from '../protocol/messages';
 import { isInPipeline, type UploadState } from '../protocol/upload-states';
 import { srcsetOf } from '../media/variants';
 import { R2Store } from '../storage/r2-store';
-import { makeDerivatives } from './make-derivatives';
-import { deleteSliceState } from './slice-state';
-import { validateUpload } from './validate-upload';
+import { makeDerivatives } from '../pipeline/make-derivatives';
+import { deleteSliceState } from '../pipeline/slice-state';
+import { validateUpload } from '../pipeline/validate-upload';
 
 /** What one delivery did, for the queue handler's log line and metrics. */
 export interface ProcessOutcome {
