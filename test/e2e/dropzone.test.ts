@@ -413,6 +413,64 @@ describe('<upload-dropzone> in Chromium', () => {
     await page.close();
   });
 
+  it('removed from the page mid-upload: cancelled on the server, no listener left, nothing sent after; a move is not a removal', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    const gate = await gateParts(page, 1);
+    await page.setInputFiles('#file-input', file('removed.pdf', pdf(20 * MiB, 44)));
+    await waitForCardState(page, 'removed.pdf', 'uploading');
+    await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    // Moved elsewhere in the page (as a framework reordering a list does): it keeps uploading.
+    const afterMove = await page.evaluate(async () => {
+      const dz = document.querySelector<UploadDropzone>('upload-dropzone')!;
+      const w = window as unknown as { kept: UploadDropzone['uploads'][number] };
+      w.kept = dz.uploads[0]!;
+      document.body.prepend(dz);
+      await new Promise((r) => setTimeout(r, 0));
+      return w.kept.state;
+    });
+    expect(afterMove).toBe('uploading');
+    const result = await page.evaluate(async () => {
+      const upload = (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept;
+      document.querySelector('upload-dropzone')!.remove();
+      const final = await upload.done;
+      return { final, id: upload.id, listeners: upload.listenerCount() };
+    });
+    expect(result).toMatchObject({ final: 'cancelled', listeners: 0 });
+    expect(requests).toContain(`DELETE /api/uploads/${result.id}`);
+    const putsAtRemoval = requests.filter((r) => r.startsWith('PUT ')).length;
+    await gate.release();
+    await page.waitForLoadState('networkidle');
+    expect(requests.filter((r) => r.startsWith('PUT ')).length).toBe(putsAtRemoval);
+    console.log('proved: a move keeps uploading; removal → cancelled, DELETE sent, 0 listeners, no part sent after');
+    await page.close();
+  });
+
+  it('keep-uploads: removed from the page, its upload still finishes', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('keep-uploads', ''));
+    const gate = await gateParts(page, 1);
+    await page.setInputFiles('#file-input', file('kept.pdf', pdf(12 * MiB, 45)));
+    await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.evaluate(() => {
+      const dz = document.querySelector<UploadDropzone>('upload-dropzone')!;
+      (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept = dz.uploads[0]!;
+      dz.remove();
+    });
+    await gate.release();
+    const result = await page.evaluate(async () => {
+      const upload = (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept;
+      return { final: await upload.done, listeners: upload.listenerCount() };
+    });
+    expect(result).toEqual({ final: 'ready', listeners: 0 });
+    await page.close();
+  });
+
   it('pasting an image into the dropzone uploads it', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);

@@ -71,7 +71,11 @@ export class UploadItem {
       this.actions,
     );
     this.unsubscribe.push(
-      upload.on('state', () => this.renderState()),
+      upload.on('state', () => {
+        this.renderState();
+        // Nothing happens after a final state: stop listening (the card keeps what it shows).
+        if (upload.isFinal) this.stopListening();
+      }),
       upload.on('progress', (progress) => this.renderProgress(progress)),
     );
     this.render();
@@ -154,9 +158,13 @@ export class UploadItem {
     this.links.replaceChildren(...links);
   }
 
+  private stopListening(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
   /** Stops listening and frees the preview; the caller removes the element. */
   dispose(): void {
-    for (const off of this.unsubscribe.splice(0)) off();
+    this.stopListening();
     if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
     this.previewUrl = undefined;
   }
