@@ -471,6 +471,38 @@ describe('<upload-dropzone> in Chromium', () => {
     await page.close();
   });
 
+  it('server errors and network failures are worded from the string table (German here); an unknown code keeps the server’s message', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('locale', 'de'));
+    // No answer at all (the connection drops) for one file; a proxy's HTML error page for another.
+    await page.route('**/api/uploads', (route) => {
+      const body = route.request().postData() ?? '';
+      if (route.request().method() !== 'POST') return route.continue();
+      if (body.includes('"offline.png"')) return route.abort('internetdisconnected');
+      if (body.includes('"proxy.png"')) return route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' });
+      if (body.includes('"newer.png"')) return route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'ERR_FROM_A_NEWER_SERVER', message: 'A reason this client has no words for.' } }) });
+      return route.continue();
+    });
+    await page.setInputFiles('#file-input', [file('offline.png', png(40, 30)), file('proxy.png', png(30, 40)), file('newer.png', png(20, 20))]);
+    for (const name of ['offline.png', 'proxy.png', 'newer.png']) await waitForCardState(page, name, 'failed');
+    expect(await card(page, 'newer.png').locator('.message').textContent()).toBe('A reason this client has no words for.');
+    expect(await card(page, 'offline.png').locator('.message').textContent()).toBe(de['reason.network']);
+    expect(await card(page, 'proxy.png').locator('.message').textContent()).toBe(de['reason.httpStatus']!.replace('{status}', '502'));
+
+    // The real Worker refuses a bearer that is not a JWT (ERR_UNAUTHORIZED, its message in English).
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('auth-token', 'not-a-jwt'));
+    await page.setInputFiles('#file-input', file('badtoken.png', png(50, 20)));
+    await waitForCardState(page, 'badtoken.png', 'failed');
+    expect(await card(page, 'badtoken.png').locator('.message').textContent()).toBe(de['reason.ERR_UNAUTHORIZED']);
+    await expect.poll(() => announced(page)).toBe(`badtoken.png: ${de['state.failed']}. ${de['reason.ERR_UNAUTHORIZED']}`);
+    const codes = await page.evaluate(() => document.querySelector<UploadDropzone>('upload-dropzone')!.uploads.map((u) => `${u.name} ${u.reasonCode}`));
+    expect(codes.sort()).toEqual(['badtoken.png ERR_UNAUTHORIZED', 'newer.png ERR_FROM_A_NEWER_SERVER', 'offline.png HTTP_0', 'proxy.png HTTP_502']);
+    console.log('proved: an unknown code keeps the server’s message; no answer, a foreign 502 page and the Worker’s ERR_UNAUTHORIZED shown in German from the table; reason codes unchanged');
+    await page.close();
+  });
+
   it('pasting an image into the dropzone uploads it', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
