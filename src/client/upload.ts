@@ -261,14 +261,34 @@ export class Upload extends Emitter<UploadEvents> {
     return { code: key, text: this.ctx.l10n.t(key, params) };
   }
 
+  /** A server error code in the uploader's language, or undefined when the table does not know it. */
+  private codeInWords(code: string): string | undefined {
+    const key = `reason.${code}`;
+    return this.ctx.l10n.has(key) ? this.ctx.l10n.t(key as StringKey) : undefined;
+  }
+
   /** The server's reason (`ERR_CODE: detail`) with the code in words where the table knows it. */
   private serverReason(reason: string | undefined, fallback: Reason): Reason {
     if (!reason) return fallback;
     const [code = '', ...rest] = reason.split(': ');
     if (!/^ERR_[A-Z0-9_]+$/.test(code)) return { code: fallback.code, text: reason };
-    const key = `reason.${code}`;
-    const text = this.ctx.l10n.has(key) ? `${this.ctx.l10n.t(key as StringKey)} ${rest.join(': ')}`.trim() : reason;
-    return { code, text };
+    const words = this.codeInWords(code);
+    return { code, text: words ? `${words} ${rest.join(': ')}`.trim() : reason };
+  }
+
+  /**
+   * Why a request ended the upload, for a person: the code in words where the table knows it, else
+   * the server's own message; a request with no answer, or an answer that is not ours, in words of
+   * the table too. The codes stay what they were (`ERR_…`, `HTTP_<status>`, `ERR_CLIENT`).
+   */
+  private errorReason(error: unknown): Reason {
+    if (!(error instanceof ApiError)) {
+      return { code: 'ERR_CLIENT', text: this.ctx.l10n.t('reason.unexpected', { detail: error instanceof Error ? error.message : String(error) }) };
+    }
+    const code = error.code ?? `HTTP_${error.status}`;
+    if (error.status === 0) return { code, text: this.ctx.l10n.t('reason.network') };
+    if (!error.code) return { code, text: this.ctx.l10n.t('reason.httpStatus', { status: error.status }) };
+    return { code, text: this.codeInWords(error.code) ?? error.message };
   }
 
   /** Picks up the server's manifest for a known file, or creates a new upload. */
@@ -552,10 +572,10 @@ export class Upload extends Emitter<UploadEvents> {
 
   private fail(error: unknown): void {
     if (this.isFinal) return;
-    const code = error instanceof ApiError ? error.code ?? `HTTP_${error.status}` : 'ERR_CLIENT';
-    const message = error instanceof Error ? error.message : String(error);
-    this.emit('error', { code, message });
-    this.finish('failed', { code, text: message });
+    const reason = this.errorReason(error);
+    // Programs get the raw message; people get the reason in their language.
+    this.emit('error', { code: reason.code, message: error instanceof Error ? error.message : String(error) });
+    this.finish('failed', reason);
   }
 
   private finish(state: ClientState, reason?: Reason, serverState?: UploadState, settle = true): void {

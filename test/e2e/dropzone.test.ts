@@ -271,6 +271,55 @@ describe('<upload-dropzone> in Chromium', () => {
     });
   }
 
+  it('at 200 % zoom (1280 px window: 640 CSS px at 2 device pixels per px) it reflows without sideways scrolling, works by keyboard, 0 axe violations', async () => {
+    // Chromium's own page zoom halves the CSS viewport and doubles devicePixelRatio; this is that, set directly.
+    const context = await browser.newContext({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2, bypassCSP: true });
+    const page = await context.newPage();
+    const chooser = page.waitForEvent('filechooser', { timeout: 60_000 });
+    await page.goto(server.url);
+    await limitsLoaded(page);
+    expect(await page.evaluate(() => [window.innerWidth, window.devicePixelRatio])).toEqual([640, 2]);
+    // The page's keep-handles asks for the File System Access picker, which Playwright cannot answer.
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.removeAttribute('keep-handles'));
+    const found: Record<string, unknown[]> = {};
+    const check = async (state: string) => {
+      const violations = await axeViolations(page);
+      if (violations.length) found[state] = violations;
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      // Nothing of the component sticks out sideways (the visually hidden live region aside), so nothing is clipped.
+      const outside = await page.evaluate(() =>
+        [...document.querySelector('upload-dropzone')!.shadowRoot!.querySelectorAll<HTMLElement>('*:not(.sr-only):not(.sr-only *)')]
+          .filter((e) => e.getClientRects().length && (e.getBoundingClientRect().left < 0 || e.getBoundingClientRect().right > window.innerWidth + 0.5))
+          .map((e) => e.className || e.localName),
+      );
+      expect(outside, state).toEqual([]);
+    };
+    await check('empty');
+
+    const gate = await gateParts(page, 0);
+    await page.keyboard.press('Tab');
+    expect(await focusedLabel(page)).toBe('choose files');
+    await page.keyboard.press('Enter');
+    await (await chooser).setFiles(file('zoomed-with-a-rather-long-file-name-for-reflow.pdf', pdf(7 * MiB, 40)));
+    const name = 'zoomed-with-a-rather-long-file-name-for-reflow.pdf';
+    await waitForCardState(page, name, 'uploading');
+    await check('uploading');
+    await tabTo(page, `Pause ${name}`);
+    await page.keyboard.press('Enter');
+    await waitForCardState(page, name, 'paused');
+    expect(await focusedLabel(page)).toBe(`Resume ${name}`);
+    await check('paused');
+    await gate.release();
+    await page.keyboard.press('Enter');
+    await waitForCardState(page, name, 'ready');
+    expect(await focusedLabel(page)).toBe(`Dismiss ${name}`);
+    await check('ready');
+    await page.screenshot({ path: join(artifacts, 'dropzone-zoom-200.png'), fullPage: true });
+    expect(found).toEqual({});
+    console.log('proved: 640 CSS px at 2× (200 % zoom of 1280 px): no sideways scrolling or clipped part, picker/pause/resume by keyboard, 0 axe violations in empty, uploading, paused, ready');
+    await context.close();
+  });
+
   const LOCALES: [string, Partial<Strings>][] = [['en', en], ['de', de], ['ar', ar]];
   it('renders each shipped language (Arabic right to left) at phone and desktop widths, screenshots saved', async () => {
     for (const [lang, table] of LOCALES) {
@@ -361,6 +410,96 @@ describe('<upload-dropzone> in Chromium', () => {
     expect(await card(page, 'notes.txt').locator('.message').textContent()).toMatch(/^“notes\.txt” is a text\/plain file; accepted are /);
     expect(await page.locator('.card').count()).toBe(4);
     console.log('proved: a dropped folder tree uploaded its 3 allowed files and refused notes.txt with a reason');
+    await page.close();
+  });
+
+  it('removed from the page mid-upload: cancelled on the server, no listener left, nothing sent after; a move is not a removal', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    const gate = await gateParts(page, 1);
+    await page.setInputFiles('#file-input', file('removed.pdf', pdf(20 * MiB, 44)));
+    await waitForCardState(page, 'removed.pdf', 'uploading');
+    await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    // Moved elsewhere in the page (as a framework reordering a list does): it keeps uploading.
+    const afterMove = await page.evaluate(async () => {
+      const dz = document.querySelector<UploadDropzone>('upload-dropzone')!;
+      const w = window as unknown as { kept: UploadDropzone['uploads'][number] };
+      w.kept = dz.uploads[0]!;
+      document.body.prepend(dz);
+      await new Promise((r) => setTimeout(r, 0));
+      return w.kept.state;
+    });
+    expect(afterMove).toBe('uploading');
+    const result = await page.evaluate(async () => {
+      const upload = (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept;
+      document.querySelector('upload-dropzone')!.remove();
+      const final = await upload.done;
+      return { final, id: upload.id, listeners: upload.listenerCount() };
+    });
+    expect(result).toMatchObject({ final: 'cancelled', listeners: 0 });
+    expect(requests).toContain(`DELETE /api/uploads/${result.id}`);
+    const putsAtRemoval = requests.filter((r) => r.startsWith('PUT ')).length;
+    await gate.release();
+    await page.waitForLoadState('networkidle');
+    expect(requests.filter((r) => r.startsWith('PUT ')).length).toBe(putsAtRemoval);
+    console.log('proved: a move keeps uploading; removal → cancelled, DELETE sent, 0 listeners, no part sent after');
+    await page.close();
+  });
+
+  it('keep-uploads: removed from the page, its upload still finishes', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('keep-uploads', ''));
+    const gate = await gateParts(page, 1);
+    await page.setInputFiles('#file-input', file('kept.pdf', pdf(12 * MiB, 45)));
+    await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.evaluate(() => {
+      const dz = document.querySelector<UploadDropzone>('upload-dropzone')!;
+      (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept = dz.uploads[0]!;
+      dz.remove();
+    });
+    await gate.release();
+    const result = await page.evaluate(async () => {
+      const upload = (window as unknown as { kept: UploadDropzone['uploads'][number] }).kept;
+      return { final: await upload.done, listeners: upload.listenerCount() };
+    });
+    expect(result).toEqual({ final: 'ready', listeners: 0 });
+    await page.close();
+  });
+
+  it('server errors and network failures are worded from the string table (German here); an unknown code keeps the server’s message', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('locale', 'de'));
+    // No answer at all (the connection drops) for one file; a proxy's HTML error page for another.
+    await page.route('**/api/uploads', (route) => {
+      const body = route.request().postData() ?? '';
+      if (route.request().method() !== 'POST') return route.continue();
+      if (body.includes('"offline.png"')) return route.abort('internetdisconnected');
+      if (body.includes('"proxy.png"')) return route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' });
+      if (body.includes('"newer.png"')) return route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'ERR_FROM_A_NEWER_SERVER', message: 'A reason this client has no words for.' } }) });
+      return route.continue();
+    });
+    await page.setInputFiles('#file-input', [file('offline.png', png(40, 30)), file('proxy.png', png(30, 40)), file('newer.png', png(20, 20))]);
+    for (const name of ['offline.png', 'proxy.png', 'newer.png']) await waitForCardState(page, name, 'failed');
+    expect(await card(page, 'newer.png').locator('.message').textContent()).toBe('A reason this client has no words for.');
+    expect(await card(page, 'offline.png').locator('.message').textContent()).toBe(de['reason.network']);
+    expect(await card(page, 'proxy.png').locator('.message').textContent()).toBe(de['reason.httpStatus']!.replace('{status}', '502'));
+
+    // The real Worker refuses a bearer that is not a JWT (ERR_UNAUTHORIZED, its message in English).
+    await page.evaluate(() => document.querySelector('upload-dropzone')!.setAttribute('auth-token', 'not-a-jwt'));
+    await page.setInputFiles('#file-input', file('badtoken.png', png(50, 20)));
+    await waitForCardState(page, 'badtoken.png', 'failed');
+    expect(await card(page, 'badtoken.png').locator('.message').textContent()).toBe(de['reason.ERR_UNAUTHORIZED']);
+    await expect.poll(() => announced(page)).toBe(`badtoken.png: ${de['state.failed']}. ${de['reason.ERR_UNAUTHORIZED']}`);
+    const codes = await page.evaluate(() => document.querySelector<UploadDropzone>('upload-dropzone')!.uploads.map((u) => `${u.name} ${u.reasonCode}`));
+    expect(codes.sort()).toEqual(['badtoken.png ERR_UNAUTHORIZED', 'newer.png ERR_FROM_A_NEWER_SERVER', 'offline.png HTTP_0', 'proxy.png HTTP_502']);
+    console.log('proved: an unknown code keeps the server’s message; no answer, a foreign 502 page and the Worker’s ERR_UNAUTHORIZED shown in German from the table; reason codes unchanged');
     await page.close();
   });
 

@@ -4,23 +4,19 @@
  * `edge-upload-pipeline/react` through package.json `exports`, as an app would. Served from
  * another origin than the Worker.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appDir, type AppDir } from './app-bundle';
 import { launchBrowser } from './browser';
 import { startDevServer, type DevServer } from './dev-server';
 import { pdf, png } from './fixtures';
 import { gateParts, readmeExample, startSite, type Site } from './page-helpers';
 
 const MiB = 1024 * 1024;
-const root = resolve(import.meta.dirname, '../..');
 let server: DevServer;
 let site: Site;
 let browser: Browser;
-let dir: string;
+let app: AppDir;
 
 /** A StrictMode app: useUpload(File) starts one upload; useUploader's list can be unmounted mid-upload. */
 const HARNESS = `
@@ -74,29 +70,16 @@ createRoot(document.getElementById('root')!).render(<StrictMode><Harness /></Str
 const html = (script: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>react</title></head><body><div id="root"></div><script type="module" src="${script}"></script></body></html>`;
 
-async function bundle(name: string, source: string): Promise<string> {
-  const entry = join(dir, `${name}.tsx`);
-  writeFileSync(entry, source);
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
+function bundle(name: string, source: string): Promise<string> {
+  return app.bundle(`${name}.tsx`, source, {
     jsx: 'automatic',
-    target: 'es2022',
     // React's development build: StrictMode mounts, unmounts and mounts again.
     define: { 'process.env.NODE_ENV': '"development"' },
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'warning',
   });
-  return result.outputFiles[0]!.text;
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'react-app-'));
-  // The app depends on this package as a dependency would: node_modules/edge-upload-pipeline.
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(root, join(dir, 'node_modules/edge-upload-pipeline'), 'dir');
+  app = appDir('react-app-');
   site = await startSite();
   [server, browser] = await Promise.all([
     startDevServer({ vars: { MAX_FILE_SIZE: String(64 * MiB), CORS_ORIGINS: site.origin } }),
@@ -116,13 +99,11 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await site?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  app?.remove();
 });
 
 function file(name: string, bytes: Buffer): string {
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
+  return app.write(name, bytes);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The client's string table and localizer: fallbacks, placeholders, Intl formats, direction. */
 import { describe, expect, it } from 'vitest';
 import { en, localizer, SHIPPED_STRINGS, type StringKey } from '../../src/client/i18n/localizer';
+import { ERROR_STATUS, REASON_CODES } from '../../src/domain/errors';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -16,6 +17,12 @@ describe('client string table', () => {
 
   it('German and Arabic translate every key', () => {
     for (const lang of ['de', 'ar']) expect(Object.keys(SHIPPED_STRINGS[lang]!).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it('every server code the table words is one the server declares (src/domain/errors.ts)', () => {
+    const worded = Object.keys(en).filter((k) => k.startsWith('reason.ERR_')).map((k) => k.slice('reason.'.length));
+    expect(worded.length).toBeGreaterThan(10);
+    for (const code of worded) expect(code in ERROR_STATUS || code in REASON_CODES, code).toBe(true);
   });
 
   it('a key missing in a language (or in overrides) falls back to English', () => {

@@ -15,9 +15,11 @@ export interface DropzoneSettings {
   capture: 'user' | 'environment' | undefined;
   /** Use the File System Access picker where there is one, keeping handles to resume later. */
   keepHandles: boolean;
+  /** Keep uploading when the element is removed from the page (by default removal cancels). */
+  keepUploads: boolean;
 }
 
-export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture', 'keep-handles'] as const;
+export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture', 'keep-handles', 'keep-uploads'] as const;
 
 const warned = new Set<string>();
 
@@ -40,6 +42,7 @@ export function readSettings(element: Element): DropzoneSettings {
     locale: undefined,
     capture: undefined,
     keepHandles: element.hasAttribute('keep-handles'),
+    keepUploads: element.hasAttribute('keep-uploads'),
   };
 
   const endpoint = get('endpoint');

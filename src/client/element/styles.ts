@@ -40,7 +40,7 @@ button { font: inherit; }
   border: 0; background: none; color: var(--_accent); text-decoration: underline; cursor: pointer; padding: .25rem;
   min-height: 2.75rem; min-width: 2.75rem; font-weight: 600;
 }
-.choose:focus-visible, .btn:focus-visible, a:focus-visible { outline: 3px solid var(--_accent); outline-offset: 2px; border-radius: 4px; }
+.choose:focus-visible, .btn:focus-visible, a:focus-visible, .card:focus-visible { outline: 3px solid var(--_accent); outline-offset: 2px; border-radius: 4px; }
 ul { list-style: none; margin: 1rem 0 0; padding: 0; display: grid; gap: .75rem; }
 .section-title { font-size: 1rem; margin: 1.5rem 0 .5rem; color: var(--_muted); }
 .card {

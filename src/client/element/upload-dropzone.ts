@@ -1,10 +1,11 @@
 /**
  * @module `<upload-dropzone>`: the drop-in component over the client library (no engine of its
  * own). Shadow DOM; configured by attributes (endpoint, accept, max-size, multiple, auth-token,
- * locale, capture) and properties (getAuthToken, strings, resizeImages, uploader); fires
+ * locale, capture, keep-handles, keep-uploads) and properties (getAuthToken, strings, resizeImages, uploader); fires
  * `upload-*` DOM events that bubble out of the shadow root (keep-handles: see choose()); themed with `--upload-*` custom
  * properties and `::part()`. Keyboard: the picker button is a real button (Enter/Space); paste
  * works while focus is inside. State changes, not progress ticks, go to a polite live region.
+ * Removed from the page, it cancels the uploads still running (unless `keep-uploads`).
  */
 import type { StringKey, Strings } from '../i18n/localizer';
 import { localizer, type Localizer } from '../i18n/localizer';
@@ -174,6 +175,20 @@ export class UploadDropzone extends HTMLElement {
   connectedCallback(): void {
     this.settings = readSettings(this);
     this.relocalize();
+  }
+
+  /**
+   * Removed from the page: the uploads still running are cancelled (deleted on the server), like
+   * the React hooks on unmount, unless `keep-uploads` says the app wants them to finish. A move
+   * (removed and inserted again in the same task, as frameworks do when reordering) is not a
+   * removal, hence the check a microtask later. Every listener on an upload is dropped when it
+   * ends, so a cancelled one keeps none.
+   */
+  disconnectedCallback(): void {
+    queueMicrotask(() => {
+      if (this.isConnected || this.currentSettings().keepUploads) return;
+      for (const item of this.items) if (!item.upload.isFinal) void item.upload.cancel();
+    });
   }
 
   attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {

@@ -64,13 +64,18 @@ export class UploadItem {
     this.size = el('div', { class: 'size' });
     this.root = el(
       'li',
-      { class: 'card', part: 'item', 'data-state': upload.state, 'data-name': upload.name },
+      // tabindex -1: focusable by script only, to keep focus on the card while it has no button.
+      { class: 'card', part: 'item', tabindex: '-1', 'data-state': upload.state, 'data-name': upload.name },
       preview,
       el('div', { class: 'body' }, el('div', { class: 'title' }, el('span', { class: 'name', title: upload.name }, upload.name), this.stateBadge), this.size, this.bar, this.stats, this.message, this.links),
       this.actions,
     );
     this.unsubscribe.push(
-      upload.on('state', () => this.renderState()),
+      upload.on('state', () => {
+        this.renderState();
+        // Nothing happens after a final state: stop listening (the card keeps what it shows).
+        if (upload.isFinal) this.stopListening();
+      }),
       upload.on('progress', (progress) => this.renderProgress(progress)),
     );
     this.render();
@@ -108,9 +113,10 @@ export class UploadItem {
     this.root.dataset.state = state;
     this.stateBadge.textContent = this.l10n.t(`state.${state}`);
     this.message.textContent = state === 'paused' || state === 'failed' || state === 'rejected' ? (reason ?? '') : '';
-    // Keep focus where it was when the buttons change (Pause → Resume): same position, new button.
+    // Keep focus where it was when the buttons change (Pause → Resume): same position, new button;
+    // when a state has no button (processing), the card itself holds it until one comes back.
     const focused = this.root.getRootNode() instanceof ShadowRoot && (this.root.getRootNode() as ShadowRoot).activeElement;
-    const hadFocus = focused instanceof HTMLElement && this.actions.contains(focused);
+    const hadFocus = focused instanceof HTMLElement && (this.actions.contains(focused) || focused === this.root);
     const buttons: HTMLButtonElement[] = [];
     if (state === 'uploading') buttons.push(this.button('pause', () => this.upload.pause()));
     if (state === 'paused') buttons.push(this.button('resume', () => this.upload.resume(), 'primary'));
@@ -118,7 +124,7 @@ export class UploadItem {
     if (state === 'failed') buttons.push(this.button('retry', () => this.hooks.retry(this), 'primary'));
     if (FINISHED.includes(state)) buttons.push(this.button('dismiss', () => this.hooks.remove(this)));
     this.actions.replaceChildren(...buttons);
-    if (hadFocus) buttons[0]?.focus();
+    if (hadFocus) (buttons[0] ?? this.root).focus();
     if (FINISHED.includes(state)) this.stats.textContent = '';
     if (state === 'processing') this.stats.textContent = this.l10n.t('progress.processing');
     if (state === 'ready') this.renderResult();
@@ -152,9 +158,13 @@ export class UploadItem {
     this.links.replaceChildren(...links);
   }
 
+  private stopListening(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
   /** Stops listening and frees the preview; the caller removes the element. */
   dispose(): void {
-    for (const off of this.unsubscribe.splice(0)) off();
+    this.stopListening();
     if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
     this.previewUrl = undefined;
   }
