@@ -179,7 +179,12 @@ export async function startExampleApp(options: ExampleAppOptions): Promise<Examp
     get refused() {
       return state.refused;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Idle keep-alive connections (a browser's) would hold close() open: end them too.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -43,8 +43,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
   await browser?.close();
+  await app?.close();
   await server?.stop();
 });
 
