@@ -1,11 +1,12 @@
 /** The shape of a benchmark run's results (bench/results/latest.json) and how runs become rows. */
 import type { CeilingRun } from '../cases/ceiling';
 import type { CreateRun } from '../cases/create';
+import type { IdleProgressRun } from '../cases/progress-idle';
 import type { OursRun } from '../cases/ours';
 import type { Usage } from '../cases/usage';
 import { MiB, percentile, summarize, type Summary } from './stats';
 
-export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'create' | 'profile';
+export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'create' | 'idle' | 'profile';
 
 /** One row of a table: a case at one setting, with its runs' metrics and their median/min/max. */
 export interface CaseResult {
@@ -42,6 +43,7 @@ export const METRICS: Record<string, string> = {
   progressP99: 'same, p99',
   progressMessages: 'progress messages the second subscriber received',
   partErrors: 'non-200 part answers (409/429/5xx)',
+  progressParts: 'idle case: parts measured (each after ≥ 1.2 s of silence)',
   createP50: 'POST /api/uploads latency p50, ms',
   createP99: 'POST /api/uploads latency p99, ms',
   createPerSecond: 'creates per second',
@@ -108,6 +110,10 @@ export function profileMetrics(run: OursRun): Record<string, number> {
   out['profile.rest'] = mean('worker') - named;
   out['profile.outside'] = mean('client') - mean('worker');
   return out;
+}
+
+export function idleMetrics(run: IdleProgressRun): Record<string, number> {
+  return { progressP50: percentile(run.latencyMs, 50), progressP99: percentile(run.latencyMs, 99), progressParts: run.latencyMs.length };
 }
 
 export function createMetrics(run: CreateRun): Record<string, number> {
