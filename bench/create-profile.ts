@@ -8,7 +8,7 @@ import { percentile } from './lib/stats';
 
 const requests = Number(process.argv[2] ?? 64);
 
-async function batch(server: { url: string; log(): string }, callers: number): Promise<void> {
+async function batch(server: { url: string }, callers: number): Promise<void> {
   const timings: Record<string, number[]> = {};
   const created: { id: string; uploadToken: string }[] = [];
   let left = requests;
@@ -26,14 +26,7 @@ async function batch(server: { url: string; log(): string }, callers: number): P
       }
     }
   };
-  const logFrom = server.log().length;
   await Promise.all(Array.from({ length: callers }, caller));
-  await new Promise((r) => setTimeout(r, 500));
-  const inside: Record<string, number[]> = {};
-  for (const m of server.log().slice(logFrom).matchAll(/CREATE-PROFILE (\{.*\})/g)) {
-    for (const [k, v] of Object.entries(JSON.parse(m[1]!) as Record<string, number>)) (inside[k] ??= []).push(v);
-  }
-  console.log('  inside the session:', Object.entries(inside).map(([k, v]) => `${k} p50 ${percentile(v, 50).toFixed(1)}`).join(' | '));
   const row = Object.entries(timings).map(([k, v]) => `${k} p50 ${percentile(v, 50).toFixed(1)}`);
   console.log(`${callers} caller(s): ${row.join(' | ')}`);
   for (const next of created) await fetch(`${server.url}/api/uploads/${next.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${next.uploadToken}` } }).then((r) => r.arrayBuffer());
