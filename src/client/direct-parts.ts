@@ -40,7 +40,8 @@ export class DirectParts {
     const url = await this.urlFor(partNumber);
     try {
       const etag = await this.api.putDirect(url, body, signal);
-      this.pending.push({ partNumber, etag, size: body.size });
+      // A part sent again (its report failed and it was retried) is reported once, with its last ETag.
+      this.pending = [...this.pending.filter((p) => p.partNumber !== partNumber), { partNumber, etag, size: body.size }];
     } catch (error) {
       this.urls.delete(partNumber); // a retry gets a fresh URL
       throw error;
