@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { rawMultipart, singlePut } from './cases/ceiling';
 import { createLatency } from './cases/create';
 import { idleProgress } from './cases/progress-idle';
+import { roundTrips } from './cases/round-trips';
 import { uploadOurs } from './cases/ours';
 import { uploadTus } from './cases/tus';
 import { VoidRun } from './cases/usage';
 import { Inputs } from './lib/input';
 import { parseOptions, type BenchOptions } from './lib/options';
 import { printReport, ratiosOf, writeChart, writeJson } from './lib/report';
-import { createMetrics, idleMetrics, METRICS, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
+import { createMetrics, idleMetrics, METRICS, roundTripMetrics, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
 import { cleanup, installSignalHandlers, root, scratchDir, startCeiling, snapshot, startPipeline, startProfiled, startTus, type BenchServer } from './lib/servers';
 import { GiB, MiB } from './lib/stats';
 
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     }));
   }
 
-  if (has('ours') || has('create') || has('idle')) {
+  if (has('ours') || has('create') || has('idle') || has('rtt')) {
     await guard('ours/create', () => withServer(startPipeline, async (server) => {
       const warm = () => uploadOurs(server, warmPath, { partSize: 8 * MiB, concurrency: 4 });
       await measure(server, 'warm-up', warnings, warm);
@@ -171,6 +172,23 @@ async function main(): Promise<void> {
           log(`progress when quiet, run ${run}/${options.runs}`);
           const r = await measure(server, `idle run ${run}`, warnings, () => idleProgress(server, IDLE_PARTS));
           results.add('idle-progress', 'idle', 'progress after ≥ 1.2 s of silence', { parts: IDLE_PARTS }, idleMetrics(r));
+        }
+      }
+      if (has('rtt')) {
+        const large = await inputs.path(100 * MiB);
+        const small = new Uint8Array(200_000);
+        small.set(new TextEncoder().encode('%PDF-1.7\n'));
+        for (let run = 1; run <= options.runs; run++) {
+          for (const mode of ['native', 'direct'] as const) {
+            for (const [label, source] of [
+              ['1 × 100 MiB', { path: large }],
+              ['50 × 200 KB', { count: 50, bytes: small }],
+            ] as const) {
+              log(`round trips ${label}, ${mode}, run ${run}/${options.runs}`);
+              const r = await measure(server, `rtt ${label} ${mode} run ${run}`, warnings, () => roundTrips(server, mode, source));
+              results.add(`rtt-${mode}-${r.files}`, 'rtt', `${label}, ${mode}`, { files: label, mode }, roundTripMetrics(r));
+            }
+          }
         }
       }
     }));

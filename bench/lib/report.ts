@@ -228,6 +228,19 @@ export function printReport(results: BenchResults): void {
     );
   }
 
+  const rtt = cases.filter((c) => c.kind === 'rtt');
+  if (rtt.length) {
+    print();
+    print('6c. Round trips: the client with 150 ms added before every request (fetch wrapper), native vs direct-to-R2');
+    print(
+      table(
+        ['upload', 'mode', 'to ready s', 'requests', 'per file'],
+        rtt.map((row) => [String(row.params.files), String(row.params.mode), cell(row.summary.rttToReady, 2), cell(row.summary.rttRequests, 0), cell(row.summary.rttPerFile, 1)]),
+        0,
+      ),
+    );
+  }
+
   const profiles = cases.filter((c) => c.kind === 'profile');
   if (profiles.length) {
     const keys = ['client', 'outside', 'worker', 'rl', 'begin', 'r2', 'commit', 'do', 'rest'];
