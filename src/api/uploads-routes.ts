@@ -54,9 +54,11 @@ uploads.post('/', requirePrincipal(), async (c) => {
   const { direct, ...body } = parseWith(createUploadSchema, raw, 'request body');
   if (direct) requireDirectUploads(c.env);
   const opened = await openUpload(c.env, { ...body, owner: c.get('owner'), grant: c.get('grant') });
+  const answer = created(c, opened);
+  if (!direct || opened.manifest.partCount === null) return c.json(answer, 201);
   // Direct mode: the first parts' URLs come with the answer, saving the first presign round trip.
-  const parts = direct && opened.manifest.partCount !== null ? await presignParts(c, opened.id, 1, Math.min(FIRST_DIRECT_PARTS, opened.manifest.partCount), 900) : undefined;
-  return c.json({ ...created(c, opened), ...(parts ? { direct: { parts, presign: `${new URL(`/api/uploads/${opened.id}/parts/presign`, c.req.url)}`, etags: `${new URL(`/api/uploads/${opened.id}/parts/etags`, c.req.url)}` } } : {}) }, 201);
+  const parts = await presignParts(c, opened.id, 1, Math.min(FIRST_DIRECT_PARTS, opened.manifest.partCount), 900);
+  return c.json({ ...answer, direct: { parts, presign: `${answer.urls.self}/parts/presign`, etags: `${answer.urls.self}/parts/etags` } }, 201);
 });
 
 uploads.get('/:id/import', async (c) => {
