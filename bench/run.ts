@@ -9,17 +9,21 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { rawMultipart, singlePut } from './cases/ceiling';
 import { createLatency } from './cases/create';
+import { idleProgress } from './cases/progress-idle';
+import { roundTrips } from './cases/round-trips';
 import { uploadOurs } from './cases/ours';
 import { uploadTus } from './cases/tus';
 import { VoidRun } from './cases/usage';
 import { Inputs } from './lib/input';
 import { parseOptions, type BenchOptions } from './lib/options';
 import { printReport, ratiosOf, writeChart, writeJson } from './lib/report';
-import { createMetrics, METRICS, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
+import { createMetrics, idleMetrics, METRICS, roundTripMetrics, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
 import { cleanup, installSignalHandlers, root, scratchDir, startCeiling, snapshot, startPipeline, startProfiled, startTus, type BenchServer } from './lib/servers';
 import { GiB, MiB } from './lib/stats';
 
 const WARM_UP = 32 * MiB;
+/** Parts of the idle-progress upload, each sent after ≥ 1.2 s of silence. */
+const IDLE_PARTS = 8;
 
 const sizeLabel = (bytes: number) => (bytes >= GiB && bytes % GiB === 0 ? `${bytes / GiB} GiB` : `${+(bytes / MiB).toFixed(1)} MiB`);
 
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
     }));
   }
 
-  if (has('ours') || has('create')) {
+  if (has('ours') || has('create') || has('idle') || has('rtt')) {
     await guard('ours/create', () => withServer(startPipeline, async (server) => {
       const warm = () => uploadOurs(server, warmPath, { partSize: 8 * MiB, concurrency: 4 });
       await measure(server, 'warm-up', warnings, warm);
@@ -160,6 +164,30 @@ async function main(): Promise<void> {
             results.add(id, 'create', `POST /api/uploads, ${callers} caller${callers > 1 ? 's' : ''}`, { callers, requests }, createMetrics(r));
             results.note(id, `statuses run ${run}`, r.statuses);
             if (Object.keys(r.statuses).some((s) => s !== '201')) warnings.push(`${id} run ${run}: statuses ${JSON.stringify(r.statuses)}`);
+          }
+        }
+      }
+      if (has('idle')) {
+        for (let run = 1; run <= options.runs; run++) {
+          log(`progress when quiet, run ${run}/${options.runs}`);
+          const r = await measure(server, `idle run ${run}`, warnings, () => idleProgress(server, IDLE_PARTS));
+          results.add('idle-progress', 'idle', 'progress after ≥ 1.2 s of silence', { parts: IDLE_PARTS }, idleMetrics(r));
+        }
+      }
+      if (has('rtt')) {
+        const large = await inputs.path(100 * MiB);
+        const small = new Uint8Array(200_000);
+        small.set(new TextEncoder().encode('%PDF-1.7\n'));
+        for (let run = 1; run <= options.runs; run++) {
+          for (const mode of ['native', 'direct'] as const) {
+            for (const [label, source] of [
+              ['1 × 100 MiB', { path: large }],
+              ['50 × 200 KB', { count: 50, bytes: small }],
+            ] as const) {
+              log(`round trips ${label}, ${mode}, run ${run}/${options.runs}`);
+              const r = await measure(server, `rtt ${label} ${mode} run ${run}`, warnings, () => roundTrips(server, mode, source));
+              results.add(`rtt-${mode}-${r.files}`, 'rtt', `${label}, ${mode}`, { files: label, mode }, roundTripMetrics(r));
+            }
           }
         }
       }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { GiB, MiB } from './stats';
 
-export const CASES = ['ceiling', 'ours', 'tus', 'memory', 'create', 'profile'] as const;
+export const CASES = ['ceiling', 'ours', 'tus', 'memory', 'create', 'idle', 'rtt', 'profile'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchOptions {

@@ -166,7 +166,7 @@ export function printReport(results: BenchResults): void {
     }
   }
 
-  const progress = cases.filter((c) => c.summary.progressP50);
+  const progress = cases.filter((c) => c.summary.progressP50 && c.kind !== 'idle');
   if (progress.length) {
     print();
     print('5. Progress latency: a part’s 200 at the client → the progress event covering it at a second WebSocket subscriber');
@@ -204,6 +204,38 @@ export function printReport(results: BenchResults): void {
           num(row.runs.reduce((s, r) => s + (r.createErrors ?? 0), 0), 0),
           cell(row.summary.serverCpuSeconds, 2),
         ]),
+        0,
+      ),
+    );
+  }
+
+  const one = creates.find((c) => c.params.callers === 1)?.summary.createP50?.median;
+  const many = creates.find((c) => c.params.callers === 32)?.summary;
+  if (one && many?.createP50 && many.createPerSecond) {
+    print(`   goal (issue 17 item 1): 32-caller p50 ≤ 3× the 1-caller p50: ${num(many.createP50.median / one, 1)}×; ≥ 300 creates/s per owner: ${num(many.createPerSecond.median, 0)}/s`);
+  }
+
+  const idle = cases.filter((c) => c.kind === 'idle');
+  if (idle.length) {
+    print();
+    print('6b. Progress when quiet: one 5 MiB part after ≥ 1.2 s of silence, its 200 → the progress event at a WebSocket subscriber');
+    print(
+      table(
+        ['parts/run', 'p50 ms', 'p99 ms', 'goal'],
+        idle.map((row) => [String(row.params.parts), cell(row.summary.progressP50, 1), cell(row.summary.progressP99, 1), 'p50 ≤ 10, p99 ≤ 50']),
+        0,
+      ),
+    );
+  }
+
+  const rtt = cases.filter((c) => c.kind === 'rtt');
+  if (rtt.length) {
+    print();
+    print('6c. Round trips: the client with 150 ms added before every request (fetch wrapper), native vs direct-to-R2');
+    print(
+      table(
+        ['upload', 'mode', 'to ready s', 'requests', 'per file'],
+        rtt.map((row) => [String(row.params.files), String(row.params.mode), cell(row.summary.rttToReady, 2), cell(row.summary.rttRequests, 0), cell(row.summary.rttPerFile, 1)]),
         0,
       ),
     );

@@ -1,11 +1,13 @@
 /** The shape of a benchmark run's results (bench/results/latest.json) and how runs become rows. */
 import type { CeilingRun } from '../cases/ceiling';
 import type { CreateRun } from '../cases/create';
+import type { IdleProgressRun } from '../cases/progress-idle';
+import type { RoundTripRun } from '../cases/round-trips';
 import type { OursRun } from '../cases/ours';
 import type { Usage } from '../cases/usage';
 import { MiB, percentile, summarize, type Summary } from './stats';
 
-export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'create' | 'profile';
+export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'create' | 'idle' | 'rtt' | 'profile';
 
 /** One row of a table: a case at one setting, with its runs' metrics and their median/min/max. */
 export interface CaseResult {
@@ -42,6 +44,10 @@ export const METRICS: Record<string, string> = {
   progressP99: 'same, p99',
   progressMessages: 'progress messages the second subscriber received',
   partErrors: 'non-200 part answers (409/429/5xx)',
+  progressParts: 'idle case: parts measured (each after ≥ 1.2 s of silence)',
+  rttToReady: 'round trips case: seconds from add() to the last ready, 150 ms added per request',
+  rttRequests: 'round trips case: requests the client made',
+  rttPerFile: 'round trips case: requests per file',
   createP50: 'POST /api/uploads latency p50, ms',
   createP99: 'POST /api/uploads latency p99, ms',
   createPerSecond: 'creates per second',
@@ -108,6 +114,14 @@ export function profileMetrics(run: OursRun): Record<string, number> {
   out['profile.rest'] = mean('worker') - named;
   out['profile.outside'] = mean('client') - mean('worker');
   return out;
+}
+
+export function idleMetrics(run: IdleProgressRun): Record<string, number> {
+  return { progressP50: percentile(run.latencyMs, 50), progressP99: percentile(run.latencyMs, 99), progressParts: run.latencyMs.length };
+}
+
+export function roundTripMetrics(run: RoundTripRun): Record<string, number> {
+  return { rttToReady: run.toReadySeconds, rttRequests: run.requests, rttPerFile: run.perFile };
 }
 
 export function createMetrics(run: CreateRun): Record<string, number> {

@@ -80,7 +80,7 @@ async function wranglerServer(name: string, config: string): Promise<BenchServer
 }
 
 /** What a snapshot of the Worker needs; node_modules is linked, not copied. */
-const SNAPSHOT = ['src', 'public', 'scripts', 'bench/ceiling', 'bench/profile', 'wrangler.toml', 'dev.env', 'package.json', 'tsconfig.json'];
+const SNAPSHOT = ['src', 'public', 'scripts', 'migrations', 'bench/ceiling', 'bench/profile', 'wrangler.toml', 'dev.env', 'package.json', 'tsconfig.json'];
 let snapshotDir: string | undefined;
 
 /**

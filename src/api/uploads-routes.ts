@@ -10,14 +10,14 @@ import { encodeBase64Url } from '../domain/base64url';
 import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import { partBody } from '../storage/part-body';
-import { presignUploadPart, s3Target } from '../storage/presign';
 import { R2Store } from '../storage/r2-store';
 import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
 import { importStatus, resumeImport, startImport } from './import-upload';
 import { openUpload, type OpenedUpload } from './open-upload';
 import { enforceRateLimit } from './rate-limit';
-import { createUploadSchema, directPartSchema, importUploadSchema, partNumberSchema, presignExpirySchema, uploadIdSchema } from './schemas';
+import { FIRST_DIRECT_PARTS, presignParts, requireDirectUploads } from './direct-parts';
+import { createUploadSchema, directPartSchema, directPartsSchema, importUploadSchema, partNumberSchema, presignExpirySchema, presignRangeSchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parsePartNumber, parseWith } from './validation';
 
 export const uploads = new Hono<AppEnv>();
@@ -51,8 +51,14 @@ uploads.post('/', requirePrincipal(), async (c) => {
     const { opened, record } = await startImport(c.env, c.executionCtx, { ...body, owner: c.get('owner'), grant: c.get('grant') });
     return c.json({ ...created(c, opened), import: { state: record.state, sourceUrl: record.sourceUrl, size: record.size } }, 201);
   }
-  const body = parseWith(createUploadSchema, raw, 'request body');
-  return c.json(created(c, await openUpload(c.env, { ...body, owner: c.get('owner'), grant: c.get('grant') })), 201);
+  const { direct, ...body } = parseWith(createUploadSchema, raw, 'request body');
+  if (direct) requireDirectUploads(c.env);
+  const opened = await openUpload(c.env, { ...body, owner: c.get('owner'), grant: c.get('grant') });
+  const answer = created(c, opened);
+  if (!direct || opened.manifest.partCount === null) return c.json(answer, 201);
+  // Direct mode: the first parts' URLs come with the answer, saving the first presign round trip.
+  const parts = await presignParts(c, opened.id, 1, Math.min(FIRST_DIRECT_PARTS, opened.manifest.partCount), 900);
+  return c.json({ ...answer, direct: { parts, presign: `${answer.urls.self}/parts/presign`, etags: `${answer.urls.self}/parts/etags` } }, 201);
 });
 
 uploads.get('/:id/import', async (c) => {
@@ -73,6 +79,18 @@ uploads.get('/:id', async (c) => {
   await requireCapability(c, id);
   c.header('Cache-Control', 'no-store');
   return c.json(unwrap(await sessionStub(c.env, id).manifest()));
+});
+
+/**
+ * The ETags of many direct parts in one request, recorded in order; the last part of a planned
+ * upload starts assembly as usual. Registered before PUT …/parts/:n, which "etags" would match.
+ */
+uploads.put('/:id/parts/etags', async (c) => {
+  const id = uploadIdOf(c);
+  await requireCapability(c, id);
+  requireDirectUploads(c.env);
+  const { parts } = await parseJsonBody(c, directPartsSchema);
+  return c.json(unwrap(await sessionStub(c.env, id).confirmDirectParts(parts)));
 });
 
 /** The hot path: verify locally, claim the part, stream into R2, confirm. Two small RPCs. */
@@ -144,26 +162,36 @@ uploads.put('/:id/parts/:n', async (c) => {
 
 /**
  * Direct-to-R2 mode: a presigned S3 UploadPart URL for one part, so the bytes skip the Worker.
- * The client then reports R2's ETag with PUT …/parts/:n/etag; R2 checks it at completion.
+ * The client then reports R2's ETag with PUT …/parts/:n/etag (or many at once with PUT
+ * …/parts/etags); R2 checks it at completion.
  */
 uploads.post('/:id/parts/:n/presign', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   const claims = await requireCapability(c, id);
   await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
-  const direct = loadConfig(c.env).directUploads;
-  if (!direct) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server; PUT parts to the API.');
   const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
-  const target = unwrap(await sessionStub(c.env, id).claimDirectPart(partNumber));
-  const url = await presignUploadPart(s3Target(direct, new URL(c.req.url).origin), { key: target.key, uploadId: target.r2UploadId, partNumber, size: target.size, expiresSeconds: expiresIn });
-  return c.json({ partNumber, method: 'PUT', url, size: target.size, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() });
+  const [part] = await presignParts(c, id, partNumber, partNumber, expiresIn);
+  return c.json(part);
+});
+
+/** A range of parts in one request: `{ from, to }` in the body or `?parts=1-8`; one rate-limit unit per batch. */
+uploads.post('/:id/parts/presign', async (c) => {
+  const id = uploadIdOf(c);
+  const claims = await requireCapability(c, id);
+  requireDirectUploads(c.env);
+  const query = c.req.query('parts');
+  const range = query !== undefined ? parseWith(presignRangeSchema, query, 'parts') : await parseJsonBody(c, presignRangeSchema);
+  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
+  return c.json({ parts: await presignParts(c, id, range.from, range.to, expiresIn) });
 });
 
 uploads.put('/:id/parts/:n/etag', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   await requireCapability(c, id);
-  if (!loadConfig(c.env).directUploads) throw new AppError('ERR_NOT_CONFIGURED', 'Direct-to-R2 uploads are not configured on this server.');
+  requireDirectUploads(c.env);
   const { etag } = await parseJsonBody(c, directPartSchema);
   return c.json(unwrap(await sessionStub(c.env, id).confirmDirectPart(partNumber, etag, undefined, c.get('requestId'))));
 });

@@ -2,6 +2,7 @@
  * @module Input parsing for the adapters: JSON bodies with a size cap, path parameters and
  * headers, all through zod, all failing as AppErrors with stable codes.
  */
+import { concatBytes } from '../domain/bytes';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../domain/errors';
@@ -44,13 +45,7 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(concatBytes(chunks, length));
 }
 
 /**

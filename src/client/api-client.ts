@@ -10,6 +10,17 @@ export interface ServerConfig {
   allowedTypes: string[];
   partSize: { min: number; max: number; default: number };
   maxParts: number;
+  /** Whether parts may be sent straight to R2 (presigned URLs). */
+  directUploads?: boolean;
+}
+
+/** A presigned URL for one part (direct-to-R2 mode): PUT the part's bytes to it. */
+export interface PresignedPart {
+  partNumber: number;
+  method: 'PUT';
+  url: string;
+  size: number | null;
+  expiresAt: string;
 }
 
 export interface CreatedUpload {
@@ -22,6 +33,8 @@ export interface CreatedUpload {
   expiresAt: string;
   uploadToken: string;
   urls: { self: string; parts: string; complete: string; events: string };
+  /** With `direct: true` on a server that offers it: the first parts' URLs. */
+  direct?: { parts: PresignedPart[] };
 }
 
 export class ApiError extends Error implements RequestFailure {
@@ -61,7 +74,7 @@ export class ApiClient {
     return this.request('GET', '/api/config');
   }
 
-  async create(body: { name: string; size: number; type: string; partSize?: number; sha256?: string; metadata?: Record<string, string> }): Promise<CreatedUpload> {
+  async create(body: { name: string; size: number; type: string; partSize?: number; sha256?: string; metadata?: Record<string, string>; direct?: boolean }): Promise<CreatedUpload> {
     const auth = await this.options.getAuthToken?.();
     return this.request('POST', '/api/uploads', {
       headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
@@ -95,6 +108,38 @@ export class ApiClient {
 
   putPart(id: string, token: string, partNumber: number, body: Blob, signal?: AbortSignal): Promise<PartReceipt> {
     return this.request('PUT', `/api/uploads/${id}/parts/${partNumber}`, { headers: bearer(token), body, signal });
+  }
+
+  /** Direct mode: presigned URLs for parts `from`…`to` in one request. */
+  presignParts(id: string, token: string, from: number, to: number): Promise<{ parts: PresignedPart[] }> {
+    return this.request('POST', `/api/uploads/${id}/parts/presign`, {
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ from, to }),
+    });
+  }
+
+  /** Direct mode: PUTs a part straight to R2 and answers R2's ETag. */
+  async putDirect(url: string, body: Blob, signal?: AbortSignal): Promise<string> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, { method: 'PUT', body, signal });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason ?? error;
+      throw new ApiError(0, `The network request failed: ${(error as Error).message}`);
+    }
+    await response.arrayBuffer().catch(() => undefined);
+    const etag = response.headers.get('etag');
+    // R2 answers S3 XML, not our JSON: 403 is an expired or refused URL, worth a fresh one (retryable).
+    if (!response.ok || !etag) throw new ApiError(response.status === 403 ? 503 : response.status || 502, `R2 refused part upload (${response.status}).`);
+    return etag;
+  }
+
+  /** Direct mode: records the ETags of parts sent to R2, many in one request. */
+  reportEtags(id: string, token: string, parts: { partNumber: number; etag: string }[]): Promise<{ parts: PartReceipt[] }> {
+    return this.request('PUT', `/api/uploads/${id}/parts/etags`, {
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ parts }),
+    });
   }
 
   complete(id: string, token: string): Promise<{ state: UploadState }> {

@@ -5,10 +5,11 @@
  * rejected / cancelled. The progress it reports comes from the server only, and never goes back.
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
-import type { DerivativeInfo, EventMessage, Manifest, UploadResult, UploadState } from '../protocol/messages';
+import type { DerivativeInfo, EventMessage, Manifest, PartReceipt, UploadResult, UploadState } from '../protocol/messages';
 import { isAccepting, isBusy } from '../protocol/upload-states';
-import { ApiError, type ApiClient, type ServerConfig } from './api-client';
+import { ApiError, type ApiClient, type PresignedPart, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
+import { DirectParts, ETAG_BATCH } from './direct-parts';
 import { Emitter } from './emitter';
 import { fingerprint } from './fingerprint';
 import { accepts, narrowTypes } from './accept';
@@ -77,6 +78,11 @@ export interface UploadOptions {
   accept?: string[];
   /** Narrows the server's size limit (bytes). */
   maxFileSize?: number;
+  /**
+   * Send parts straight to R2 through presigned URLs when the server offers it (`directUploads`
+   * in /api/config): URLs and ETags travel in batches, about N + 3 requests for N parts.
+   */
+  direct?: boolean;
 }
 
 export interface UploadContext {
@@ -135,6 +141,8 @@ export class Upload extends Emitter<UploadEvents> {
   private completing = false;
   /** The resume-or-create step while it runs: a cancel waits for it, so an upload it made is deleted. */
   private opening: Promise<boolean> | undefined;
+  /** Direct-to-R2 mode, when asked for and offered. */
+  private direct: DirectParts | undefined;
   private readonly onOnline = () => {
     if (this.state === 'paused' && NETWORK_REASONS.has(this.reasonCode ?? '')) this.resume();
   };
@@ -154,7 +162,8 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   get progress(): UploadProgress {
-    const inFlightBytes = [...this.inflight.values()].reduce((sum, p) => sum + p.size, 0);
+    // Parts sent to R2 whose ETags are not reported yet are still "in flight" for the bar.
+    const inFlightBytes = [...this.inflight.values()].reduce((sum, p) => sum + p.size, 0) + (this.direct?.pendingBytes ?? 0);
     const now = Date.now();
     const recent = this.samples.filter((s) => now - s.at <= 5000);
     const first = recent[0];
@@ -302,6 +311,7 @@ export class Upload extends Emitter<UploadEvents> {
         this.token = known.uploadToken;
         if (this.isFinal) return false;
         this.adopt(manifest);
+        if (isAccepting(manifest.state) && (await this.wantsDirect())) this.direct ??= this.directParts();
         if (isAccepting(manifest.state) || isBusy(manifest.state)) return true;
         if (manifest.state === 'ready') {
           await this.ctx.store.delete(this.fp);
@@ -316,6 +326,7 @@ export class Upload extends Emitter<UploadEvents> {
       await this.ctx.store.delete(this.fp);
     }
     if (this.isFinal) return false;
+    const direct = await this.wantsDirect();
     const created = await this.ctx.api.create({
       name: this.name,
       size: this.file.size,
@@ -325,9 +336,11 @@ export class Upload extends Emitter<UploadEvents> {
         ? { partSize: this.options.partSize ?? LARGE_FILE_PART_BYTES }
         : {}),
       ...(this.options.metadata ? { metadata: this.options.metadata } : {}),
+      ...(direct ? { direct: true } : {}),
     });
     this.id = created.id;
     this.token = created.uploadToken;
+    if (direct) this.direct = this.directParts(created.direct?.parts);
     // Cancelled while the create was under way: cancel() deletes it; nothing is kept for resuming.
     if (this.isFinal) return false;
     this.partSize = created.partSize;
@@ -348,6 +361,14 @@ export class Upload extends Emitter<UploadEvents> {
     });
     this.concurrency = this.makeConcurrency();
     return true;
+  }
+
+  private async wantsDirect(): Promise<boolean> {
+    return this.options.direct === true && (await this.ctx.config()).directUploads === true;
+  }
+
+  private directParts(first?: PresignedPart[]): DirectParts {
+    return new DirectParts(this.ctx.api, () => ({ id: this.id!, token: this.token, partCount: this.partCount }), first);
   }
 
   private makeConcurrency(): ConcurrencyController {
@@ -385,13 +406,14 @@ export class Upload extends Emitter<UploadEvents> {
     this.emit('progress', this.progress);
     const began = Date.now();
     try {
-      const receipt = await this.ctx.api.putPart(this.id!, this.token, partNumber, this.file.slice(start, end), controller.signal);
+      const body = this.file.slice(start, end);
+      const receipt = this.direct ? await this.sendDirect(partNumber, body, controller.signal) : await this.ctx.api.putPart(this.id!, this.token, partNumber, body, controller.signal);
       this.inflight.delete(partNumber);
       this.attempts.delete(partNumber);
       this.breaker.success();
       this.concurrency.success(end - start, Date.now() - began);
       this.emit('part', { partNumber, ok: true, status: 200 });
-      this.acknowledge(receipt.confirmedBytes, receipt.confirmedParts);
+      if (receipt) this.acknowledge(receipt.confirmedBytes, receipt.confirmedParts);
       this.fill();
     } catch (error) {
       this.inflight.delete(partNumber);
@@ -412,6 +434,12 @@ export class Upload extends Emitter<UploadEvents> {
       this.emit('part', { partNumber, ok: false, status: error instanceof ApiError ? error.status : undefined });
       this.onPartError(partNumber, error);
     }
+  }
+
+  /** Direct mode: the part goes to R2; ETags are reported every ETAG_BATCH parts (and at the end). */
+  private async sendDirect(partNumber: number, body: Blob, signal: AbortSignal): Promise<PartReceipt | undefined> {
+    await this.direct!.send(partNumber, body, signal);
+    return this.direct!.pendingCount >= ETAG_BATCH ? this.direct!.flush() : undefined;
   }
 
   private onPartError(partNumber: number, error: unknown): void {
@@ -460,6 +488,10 @@ export class Upload extends Emitter<UploadEvents> {
     this.completing = true;
     this.setState('processing');
     try {
+      // Direct mode: the last ETags; once every part is recorded the server assembles by itself.
+      const last = await this.direct?.flush();
+      if (last) this.acknowledge(last.confirmedBytes, last.confirmedParts);
+      if (last && last.confirmedParts === this.partCount) return this.onServerState('assembling');
       const { state } = await this.ctx.api.complete(this.id!, this.token);
       this.onServerState(state);
     } catch (error) {

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS contents (
   size INTEGER NOT NULL,
   refs INTEGER NOT NULL
 );
+-- usage() runs on every create: count the active rows without reading every upload the owner ever had.
+CREATE INDEX IF NOT EXISTS uploads_by_status ON uploads (status, size);
 `;
 
 export class OwnerLedger extends DurableObject<Env> {

@@ -1,8 +1,8 @@
 /**
  * @module Sweeper: the list of unfinished uploads and their deadlines, so the cron handler can
- * poke sessions whose alarm or cleanup did not do its job. One object ("global"): a row per
- * unfinished upload is small, and registration is one RPC per create; shard by id prefix if
- * creation rates ever need it.
+ * poke sessions whose alarm or cleanup did not do its job. Sharded by the upload id's first hex
+ * digit (`sweeperShardOf` in session-stub.ts): registration is one RPC per create, and one global
+ * object made concurrent creates queue on it.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';

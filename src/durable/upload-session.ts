@@ -114,6 +114,12 @@ export class UploadSession extends DurableObject<Env> {
     this.scope.trace(requestId);
     return this.writes.confirmDirectPart(partNumber, etag, size);
   }
+  claimDirectParts(from: number, to: number) {
+    return this.writes.claimDirectParts(from, to);
+  }
+  confirmDirectParts(list: { partNumber: number; etag: string; size?: number }[]) {
+    return this.writes.confirmDirectParts(list);
+  }
   claimStream(offset: number) {
     return this.writes.claimStream(offset);
   }

@@ -201,9 +201,12 @@ function writeHuffmanTable(out: Writer, tableClassAndId: number, table: HuffmanT
 /** Huffman symbol (run << 4 | size) and the magnitude's bit count of a coefficient. */
 const sizeOf = (value: number) => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
-/** Counts the symbols a block (zigzag, DC already a difference) will emit. */
-function countBlock(zz: Int16Array, at: number, dc: Uint32Array, ac: Uint32Array): void {
-  dc[sizeOf(zz[at]!)]!++;
+/**
+ * Walks a block's AC coefficients (zigzag) as JPEG codes them: `zeroRun16` for each run of sixteen
+ * zeros (ZRL), `value` for each non-zero coefficient with the zeros before it, `endOfBlock` when
+ * the block ends in zeros (EOB). One walk serves counting symbols and writing them.
+ */
+function walkAc(zz: Int16Array, at: number, visit: { zeroRun16(): void; value(v: number, run: number): void; endOfBlock(): void }): void {
   let last = 63;
   while (last > 0 && zz[at + last] === 0) last--;
   let run = 0;
@@ -214,35 +217,33 @@ function countBlock(zz: Int16Array, at: number, dc: Uint32Array, ac: Uint32Array
       continue;
     }
     while (run > 15) {
-      ac[0xf0]!++;
+      visit.zeroRun16();
       run -= 16;
     }
-    ac[(run << 4) | sizeOf(v)]!++;
+    visit.value(v, run);
     run = 0;
   }
-  if (last < 63) ac[0]!++;
+  if (last < 63) visit.endOfBlock();
+}
+
+/** Counts the symbols a block (zigzag, DC already a difference) will emit. */
+function countBlock(zz: Int16Array, at: number, dc: Uint32Array, ac: Uint32Array): void {
+  dc[sizeOf(zz[at]!)]!++;
+  walkAc(zz, at, {
+    zeroRun16: () => void ac[0xf0]!++,
+    value: (v, run) => void ac[(run << 4) | sizeOf(v)]!++,
+    endOfBlock: () => void ac[0]!++,
+  });
 }
 
 /** Writes a block (zigzag, DC already a difference) with the given codes. */
 function writeBlock(out: Writer, zz: Int16Array, at: number, dc: HuffmanCodes, ac: HuffmanCodes): void {
   writeValue(out, zz[at]!, dc, 0);
-  let last = 63;
-  while (last > 0 && zz[at + last] === 0) last--;
-  let run = 0;
-  for (let i = 1; i <= last; i++) {
-    const v = zz[at + i]!;
-    if (v === 0) {
-      run++;
-      continue;
-    }
-    while (run > 15) {
-      out.put(ac.code[0xf0]!, ac.length[0xf0]!); // ZRL: sixteen zeros
-      run -= 16;
-    }
-    writeValue(out, v, ac, run);
-    run = 0;
-  }
-  if (last < 63) out.put(ac.code[0]!, ac.length[0]!); // EOB
+  walkAc(zz, at, {
+    zeroRun16: () => out.put(ac.code[0xf0]!, ac.length[0xf0]!), // ZRL: sixteen zeros
+    value: (v, run) => writeValue(out, v, ac, run),
+    endOfBlock: () => out.put(ac.code[0]!, ac.length[0]!), // EOB
+  });
 }
 
 /** Huffman symbol (run << 4 | size) then the value's `size` low bits (negatives as one's complement). */

@@ -4,6 +4,7 @@
  * current network chunk (plus the delimiter's length held back) in memory. Pure: Web Streams and
  * TextDecoder only, no runtime bindings.
  */
+import { concatBytes } from '../../domain/bytes';
 
 export type FormDataFailure = 'malformed' | 'truncated' | 'limit';
 
@@ -277,13 +278,7 @@ function partOf(headers: Map<string, string>, reader: PartReader): FormPart {
         }
         chunks.push(value);
       }
-      const bytes = new Uint8Array(total);
-      let offset = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset);
-        offset += chunk.length;
-      }
-      return new TextDecoder().decode(bytes);
+      return new TextDecoder().decode(concatBytes(chunks, total));
     },
   };
 }

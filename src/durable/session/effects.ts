@@ -3,7 +3,7 @@
  * alarms, queue messages, cleanup and notices to the app.
  */
 import type { Effect } from '../../domain/upload-machine';
-import { sweeperStub } from '../session-stub';
+import { sweeperFor } from '../session-stub';
 import { cleanUp, dropAlarmIfDone, enqueueCleanup, enqueueProcessing, RETRY_SOON_MS } from './lifecycle';
 import { flushNotices } from './notify-app';
 import type { SessionScope } from './scope';
@@ -47,7 +47,7 @@ export async function runEffects(scope: SessionScope, effects: Effect[]): Promis
         });
         break;
       case 'unwatch':
-        await sweeperStub(scope.env).unwatch(upload.id);
+        await sweeperFor(scope.env, upload.id).unwatch(upload.id);
         break;
       case 'notify':
         // Recorded in the outbox with the state change (transitions.ts); handed over now.

@@ -9,7 +9,7 @@ import { fail, ok, type Result } from '../../domain/errors';
 import type { Manifest, ProcessMessage } from '../../protocol/messages';
 import { isAccepting, isFinal, isInPipeline, UNSTORED_STATES, type UploadState } from '../../protocol/upload-states';
 import { derivedPrefix, stagingKey } from '../../storage/object-keys';
-import { ledgerStub, sweeperStub } from '../session-stub';
+import { ledgerStub, sweeperFor } from '../session-stub';
 import type { NewUpload, UploadRow } from './manifest-store';
 import { manifestOf } from './manifest-view';
 import type { SessionScope } from './scope';
@@ -32,14 +32,20 @@ export type CreateSessionInput = Omit<NewUpload, 'r2UploadId' | 'createdAt' | 's
 
 export async function createSession(scope: SessionScope, input: CreateSessionInput): Promise<Result<Manifest>> {
   if (scope.store.upload()) return fail('ERR_UPLOAD_STATE', 'An upload with this id already exists.');
-  const r2UploadId = await scope.r2.createMultipart(input.key, input.type, { uploadId: input.id });
+  // Independent round trips, at once: the sweeper's backstop row needs only the id and deadline
+  // (a row for an upload that then fails to open is dropped by the sweep: the session says null).
+  const [r2UploadId] = await Promise.all([
+    scope.r2.createMultipart(input.key, input.type, { uploadId: input.id }),
+    sweeperFor(scope.env, input.id).watch(input.id, input.expiresAt),
+  ]);
   scope.ctx.storage.transactionSync(() => {
     scope.store.insert({ ...input, sha256: input.sha256 ?? null, metadata: input.metadata ?? null, createdAt: Date.now(), r2UploadId, partial: input.partial ?? false });
     recordNotice(scope, 'upload.created');
   });
   await scope.ctx.storage.setAlarm(input.expiresAt);
-  await sweeperStub(scope.env).watch(input.id, input.expiresAt);
-  await flushNotices(scope);
+  // The notice is in the outbox (durable): the creator need not wait for the queue. A failed send
+  // sets a retry alarm (flushNotices), and the alarm resends whatever is left.
+  scope.ctx.waitUntil(flushNotices(scope));
   return ok(manifestOf(scope.store, scope.store.upload()!));
 }
 
@@ -178,7 +184,7 @@ export async function cleanUp(scope: SessionScope): Promise<void> {
   if (!release.claimed) await scope.r2.delete(upload.key);
   if (release.sha256 && !(await ledger.holdsContent(release.sha256))) await scope.r2.deletePrefix(derivedPrefix(upload.key, release.sha256));
   scope.store.setCleaned();
-  await sweeperStub(scope.env).unwatch(upload.id);
+  await sweeperFor(scope.env, upload.id).unwatch(upload.id);
   await dropAlarmIfDone(scope);
 }
 
@@ -201,8 +207,8 @@ export async function sweepOnce(scope: SessionScope): Promise<{ state: UploadSta
   const upload = scope.store.upload();
   if (!upload) return { state: null };
   const settled = upload.state === 'ready' ? !upload.partial : UNSTORED_STATES.includes(upload.state) && upload.cleaned;
-  if (settled) await sweeperStub(scope.env).unwatch(upload.id);
-  else if (isAccepting(upload.state) || upload.partial) await sweeperStub(scope.env).watch(upload.id, upload.expiresAt);
+  if (settled) await sweeperFor(scope.env, upload.id).unwatch(upload.id);
+  else if (isAccepting(upload.state) || upload.partial) await sweeperFor(scope.env, upload.id).watch(upload.id, upload.expiresAt);
   return { state: upload.state };
 }
 

@@ -208,6 +208,19 @@ export class SessionWrites {
     return ok({ key: upload.key, r2UploadId: upload.r2UploadId, size: expected.exact ?? null });
   }
 
+  /** `claimDirectPart` for parts `from`…`to` in one call (a batch presign). Parts past the plan are left out. */
+  claimDirectParts(from: number, to: number): Result<{ key: string; r2UploadId: string; parts: { partNumber: number; size: number | null }[] }> {
+    const first = this.claimDirectPart(from);
+    if (!first.ok) return first;
+    const parts = [{ partNumber: from, size: first.value.size }];
+    for (let n = from + 1; n <= to; n++) {
+      const next = this.claimDirectPart(n);
+      if (!next.ok) break;
+      parts.push({ partNumber: n, size: next.value.size });
+    }
+    return ok({ key: first.value.key, r2UploadId: first.value.r2UploadId, parts });
+  }
+
   /**
    * Records a part the client PUT straight to R2, by its ETag (R2 checks it at completion) and
    * size (planned, or what R2's ListParts reported). A part that was larger than planned is
@@ -219,6 +232,21 @@ export class SessionWrites {
     const partSize = target.value.size ?? size;
     if (partSize === undefined) return fail('ERR_PART_SIZE', 'The size of the part is needed while the upload size is unknown.');
     return this.confirm(partNumber, partSize, etag, null);
+  }
+
+  /**
+   * Several direct parts reported at once (one request instead of one per part): each goes through
+   * the same `confirm()` in order. Stops at the first refusal and answers it with the receipts of
+   * the parts recorded before it, so the client knows which to report again.
+   */
+  async confirmDirectParts(list: readonly { partNumber: number; etag: string; size?: number }[]): Promise<Result<{ parts: PartReceipt[] }>> {
+    const parts: PartReceipt[] = [];
+    for (const { partNumber, etag, size } of list) {
+      const receipt = await this.confirmDirectPart(partNumber, etag, size);
+      if (!receipt.ok) return { ...receipt, error: { ...receipt.error, details: { ...receipt.error.details, partNumber, recorded: parts.map((p) => p.partNumber) } } };
+      parts.push(receipt.value);
+    }
+    return ok({ parts });
   }
 
   // ---- streamed writes -----------------------------------------------------------------------
