@@ -9,7 +9,7 @@ import { DEFAULT_PROCESSING_SLICE_BYTES } from './domain/processing-slice';
 import type { QuotaLimits } from './durable/owner-ledger';
 import type { Env } from './env';
 import { parseVariants, type VariantSpec } from './media/variants';
-import type { Visibility } from './protocol/messages';
+import type { Visibility } from './contracts/messages';
 
 export const DEFAULT_ALLOWED_TYPES = [
   'image/jpeg',

@@ -2,7 +2,7 @@
 import type { OwnerLedger } from './durable/owner-ledger';
 import type { Sweeper } from './durable/sweeper';
 import type { UploadSession } from './durable/upload-session';
-import type { CleanupMessage, EventsQueueMessage, ProcessMessage } from './protocol/messages';
+import type { CleanupMessage, EventsQueueMessage, ProcessMessage } from './contracts/messages';
 
 export interface Env {
   BUCKET: R2Bucket;

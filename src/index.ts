@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { app } from './api/app';
 import { assertStartupConfig } from './config';
 import type { Env } from './env';
-import type { EventsQueueMessage, PipelineQueueMessage, QueueMessage } from './protocol/messages';
+import type { EventsQueueMessage, PipelineQueueMessage, QueueMessage } from './contracts/messages';
 import { EVENTS_QUEUES, handleEventsQueue } from './queues/events-consumer';
 import { handleQueue } from './queues/queue-handler';
 import { sweep } from './queues/sweep';

@@ -13,7 +13,7 @@ import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
 import { KeyRing, signCapability } from '../src/domain/capability';
 import { encodeBase64Url } from '../src/domain/base64url';
-import type { Manifest } from '../src/protocol/messages';
+import type { Manifest } from '../src/contracts/messages';
 import { ownerSegment } from '../src/storage/object-keys';
 import { api, createUpload, deployment, getManifest, MiB, partOf, pdfBytes, putPart, sha256Base64, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 

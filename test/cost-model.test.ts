@@ -10,7 +10,7 @@ import { WORKER_CALLS } from '../bench/cost/operations';
 import { app } from '../src/api/app';
 import type { Env } from '../src/env';
 import worker from '../src/index';
-import type { ProcessMessage, QueueMessage } from '../src/protocol/messages';
+import type { ProcessMessage, QueueMessage } from '../src/contracts/messages';
 import { createUpload, MiB, ORIGIN, pdfBytes } from './helpers';
 
 type Counts = { r2ClassA: number; r2ClassB: number; doRequests: number };

@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config';
 import { KeyRing, signCapability } from '../src/domain/capability';
 import { parseContentDigest } from '../src/domain/content-digest';
 import { ERROR_STATUS } from '../src/domain/errors';
-import type { Manifest } from '../src/protocol/messages';
+import type { Manifest } from '../src/contracts/messages';
 import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 
 /**

@@ -3,7 +3,7 @@ import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { app } from '../src/api/app';
 import type { Env } from '../src/env';
-import type { Manifest, UploadState } from '../src/protocol/messages';
+import type { Manifest, UploadState } from '../src/contracts/messages';
 import { until } from './poll';
 import { seededBytes } from './seeded-bytes';
 

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { thumbHashToApproximateAspectRatio, thumbHashToRGBA } from 'thumbhash';
 import { describe, expect, it } from 'vitest';
 import { readImageInfo } from '../src/media/image-info';
-import type { Manifest } from '../src/protocol/messages';
+import type { Manifest } from '../src/contracts/messages';
 import { api, createUpload, deployment, MiB, partOf, putPart, waitForState } from './helpers';
 import { rgbPng } from './media-fixtures';
 

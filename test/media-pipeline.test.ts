@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readImageInfo } from '../src/media/image-info';
-import type { Manifest } from '../src/protocol/messages';
+import type { Manifest } from '../src/contracts/messages';
 import { jpegSharpExif6 } from './fixtures/encoded-images';
 import { fromBase64 } from './fixtures/image-bytes';
 import { api, createUpload, expectError, MiB, partOf, putPart, sha256Hex, waitForState } from './helpers';

@@ -10,7 +10,7 @@ import { app } from '../src/api/app';
 import type { Env } from '../src/env';
 import worker from '../src/index';
 import { hashOwner } from '../src/observability/log-line';
-import type { ProcessMessage, QueueMessage } from '../src/protocol/messages';
+import type { ProcessMessage, QueueMessage } from '../src/contracts/messages';
 import { api, createUpload, MiB, ORIGIN, pdfBytes, putPart, waitForState } from './helpers';
 
 /** Every structured line written to the console while a test runs. */

@@ -14,7 +14,7 @@ import { toHex } from '../src/domain/base64url';
 import type { Env } from '../src/env';
 import worker from '../src/index';
 import { EICAR } from '../src/media/builtin-scanner';
-import type { ProcessMessage, QueueMessage } from '../src/protocol/messages';
+import type { ProcessMessage, QueueMessage } from '../src/contracts/messages';
 import { processingStateKey } from '../src/storage/object-keys';
 import { createUpload, getManifest, MiB, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
 

@@ -15,7 +15,7 @@ import { sessionStub } from '../durable/session-stub';
 import type { FileView } from '../durable/upload-session';
 import { fileEntry, type FileEntry } from '../files/file-entry';
 import { FilesIndex } from '../files/files-index';
-import { UPLOAD_STATES } from '../protocol/messages';
+import { UPLOAD_STATES } from '../contracts/messages';
 import { eventSubject } from '../webhooks/upload-event';
 import type { AppEnv } from './app-env';
 import { requireAppOrCreator } from './api-keys';

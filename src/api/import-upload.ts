@@ -17,7 +17,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { AppError, unwrap, type ErrorBody } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import { isAccepting } from '../protocol/upload-states';
+import { isAccepting } from '../contracts/upload-states';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 import { R2Store } from '../storage/r2-store';
 import { readImportRecord, writeImportRecord, type ImportRecord } from './import-record';

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { loadConfig, requireMediaKeys } from '../config';
 import { AppError } from '../domain/errors';
 import { mediaPath, verifyMediaSignature } from '../domain/media-signature';
-import type { Visibility } from '../protocol/messages';
+import type { Visibility } from '../contracts/messages';
 import type { AppEnv } from './app-env';
 
 const REFUSALS = {

@@ -12,7 +12,7 @@ import { planParts } from '../domain/part-plan';
 import { ledgerStub, sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import { GrantUses } from '../grants/grant-uses';
-import type { Manifest, Visibility } from '../protocol/messages';
+import type { Manifest, Visibility } from '../contracts/messages';
 import { metricsFor } from '../observability/metrics';
 import { originalKey, ownerSegment } from '../storage/object-keys';
 

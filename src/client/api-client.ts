@@ -2,7 +2,7 @@
  * @module The native HTTP API as the browser (or Node) client sees it: typed calls, and failures
  * turned into `ApiError` values the retry policy can classify. Nothing else talks HTTP.
  */
-import type { DerivativeInfo, Manifest, PartReceipt, UploadResult, UploadState } from '../protocol/messages';
+import type { DerivativeInfo, Manifest, PartReceipt, UploadResult, UploadState } from '../contracts/messages';
 import type { RequestFailure } from './retry-policy';
 
 export interface ServerConfig {

@@ -3,7 +3,7 @@
  * ones come with the create answer), parts PUT straight to R2, and their ETags reported in
  * batches, so an upload of N parts costs about N + 3 requests instead of 3N + 2.
  */
-import type { PartReceipt } from '../protocol/messages';
+import type { PartReceipt } from '../contracts/messages';
 import type { ApiClient, PresignedPart } from './api-client';
 
 /** Parts presigned per request. */

@@ -6,4 +6,4 @@ export { IndexedDbUploadStore, MemoryUploadStore, type StoredUpload, type Upload
 export { localizer, SHIPPED_STRINGS, type Localizer, type LocalizerOptions, type StringKey, type Strings } from './i18n/localizer';
 export { resizeImage, resizeWorkerSettings, type ResizeOptions } from './image-resize';
 export { droppedFiles, pastedFiles } from './file-intake';
-export type { EventMessage, Manifest, UploadState } from '../protocol/messages';
+export type { EventMessage, Manifest, UploadState } from '../contracts/messages';

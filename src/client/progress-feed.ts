@@ -2,7 +2,7 @@
  * @module Live server events for one upload: the events WebSocket, reconnected with exponential
  * backoff; SSE when WebSockets keep failing; polling the manifest as the last resort.
  */
-import type { EventMessage } from '../protocol/messages';
+import type { EventMessage } from '../contracts/messages';
 import type { ApiClient } from './api-client';
 import { backoffDelay } from './retry-policy';
 

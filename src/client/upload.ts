@@ -5,8 +5,8 @@
  * rejected / cancelled. The progress it reports comes from the server only, and never goes back.
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
-import type { DerivativeInfo, EventMessage, Manifest, PartReceipt, UploadResult, UploadState } from '../protocol/messages';
-import { isAccepting, isBusy } from '../protocol/upload-states';
+import type { DerivativeInfo, EventMessage, Manifest, PartReceipt, UploadResult, UploadState } from '../contracts/messages';
+import { isAccepting, isBusy } from '../contracts/upload-states';
 import { ApiError, type ApiClient, type PresignedPart, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { DirectParts, ETAG_BATCH } from './direct-parts';

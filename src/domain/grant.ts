@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
 import { metadataSchema } from './metadata';
-import type { Visibility } from '../protocol/messages';
+import type { Visibility } from '../contracts/messages';
 
 export interface Grant {
   allowedTypes?: string[];

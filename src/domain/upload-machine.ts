@@ -4,7 +4,7 @@
  * Every (state, event) pair has an outcome (test/unit/upload-machine.test.ts covers them all).
  * The session applies decisions and runs their effects; nothing else changes an upload's state.
  */
-import { isAccepting, isBusy, isGone, isInPipeline, type UploadState } from '../protocol/upload-states';
+import { isAccepting, isBusy, isGone, isInPipeline, type UploadState } from '../contracts/upload-states';
 
 export type UploadEvent =
   /** A part (or a streamed part) was recorded. */

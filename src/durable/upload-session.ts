@@ -9,7 +9,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { loadConfig } from '../config';
 import type { Result } from '../domain/errors';
 import type { Env } from '../env';
-import type { DerivativeInfo, EventMessage, Manifest } from '../protocol/messages';
+import type { DerivativeInfo, EventMessage, Manifest } from '../contracts/messages';
 import { isSaneRequestId } from '../observability/request-id';
 import { R2Store } from '../storage/r2-store';
 import { SessionClaims } from './session/claims';

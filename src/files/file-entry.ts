@@ -3,7 +3,7 @@
  * so the index (written from events) and a direct look-up (from the session) show the same thing.
  * Private files carry no URLs: they are served only through signed URLs (POST /api/files/:id/url).
  */
-import type { UploadEventSubject, UploadState, Visibility } from '../protocol/messages';
+import type { UploadEventSubject, UploadState, Visibility } from '../contracts/messages';
 
 export interface FileDerivative {
   variant: string;

@@ -4,7 +4,7 @@
  * answer, and this index is eventually consistent by design (written from upload events, so a list may
  * trail the session by moments; a look-up by id asks the session itself). The only SQL about files.
  */
-import type { UploadState } from '../protocol/messages';
+import type { UploadState } from '../contracts/messages';
 import type { FileEntry } from './file-entry';
 
 export interface FileQuery {

@@ -5,7 +5,7 @@
  * headers give the frame count and the last chunk's offset. Pure; bounded by the reader's budget
  * and by the depth and box-count limits here.
  */
-import type { MediaMetadata } from '../protocol/messages';
+import type { MediaMetadata } from '../contracts/messages';
 import type { BoundedReader } from './bounded-reader';
 import { ReadBudgetExceeded } from './bounded-reader';
 import { av1Codec, avcCodec, esdsCodec, hevcCodec, vpcCodec } from './codec-strings';

@@ -4,7 +4,7 @@
  * Segment's children up to the first Cluster or through the SeekHead. Clusters are never read.
  * Pure; bounded by the reader's budget and by the element-size, depth and count limits here.
  */
-import type { MediaMetadata } from '../protocol/messages';
+import type { MediaMetadata } from '../contracts/messages';
 import type { BoundedReader } from './bounded-reader';
 import { aacCodec, av1Codec, avcCodec, hevcCodec, vp9Codec, vp9FrameFeatures, vp9Level } from './codec-strings';
 import { ContainerError, corrupt, truncated } from './container-error';

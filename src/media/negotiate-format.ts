@@ -4,7 +4,7 @@
  * which every browser reads, otherwise. Pure. Responses vary on `Accept`; the cache keys one entry
  * per format class.
  */
-import type { DerivativeFormat } from '../protocol/messages';
+import type { DerivativeFormat } from '../contracts/messages';
 import { derivativeKeyAs, DERIVATIVE_EXTENSIONS } from '../storage/object-keys';
 
 /** Best first: smaller files for the same quality. */

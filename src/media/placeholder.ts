@@ -4,7 +4,7 @@
  * decoded at reduced scale to at most 100 px a side. Pure.
  */
 import { rgbaToThumbHash } from 'thumbhash';
-import type { Placeholder } from '../protocol/messages';
+import type { Placeholder } from '../contracts/messages';
 import { fitSpec } from './image-engine';
 import { readImageInfo } from './image-info';
 import { decodeJpegScaled, type Scale } from './jpeg-scaled-decode';

@@ -4,7 +4,7 @@
  * plus the `srcset`/`sizes` strings a page can put on `<img>` directly. Pure.
  */
 import { z } from 'zod';
-import type { DerivativeInfo } from '../protocol/messages';
+import type { DerivativeInfo } from '../contracts/messages';
 import { DEFAULT_DERIVATIVES, type DerivativeSpec } from './image-engine';
 
 /** Output formats a variant can be served in; JPEG is always made (every browser reads it). */

@@ -4,7 +4,7 @@
  * — metadata, a rejection with a code, or "kept, metadata skipped" with the reason. Pure.
  */
 import { canonicalType } from '../domain/sniff';
-import type { MediaMetadata } from '../protocol/messages';
+import type { MediaMetadata } from '../contracts/messages';
 import { BoundedReader, DEFAULT_READ_BUDGET, ReadBudgetExceeded, type RangeSource, type ReadBudget } from './bounded-reader';
 import { ContainerError, type ContainerErrorCode } from './container-error';
 import { readIsoBmff } from './iso-bmff';

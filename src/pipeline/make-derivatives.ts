@@ -12,7 +12,7 @@ import { displaySize, IMAGE_INFO_BYTES, readImageInfo } from '../media/image-inf
 import { PhotonEngine, photonPixelCeiling } from '../media/photon-engine';
 import { placeholderOf } from '../media/placeholder';
 import type { VariantSpec } from '../media/variants';
-import type { DerivativeFormat, DerivativeInfo, Placeholder } from '../protocol/messages';
+import type { DerivativeFormat, DerivativeInfo, Placeholder } from '../contracts/messages';
 import { derivativeKey } from '../storage/object-keys';
 import type { R2Store } from '../storage/r2-store';
 

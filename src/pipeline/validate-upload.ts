@@ -14,7 +14,7 @@ import { HEAD_BYTES, structuralFinding } from '../media/builtin-scanner';
 import { ClamdScanner } from '../media/clamd-scanner';
 import { scanAll, type Scanner } from '../media/scanner';
 import { readVideoMetadata, VIDEO_CONTAINERS } from '../media/video-metadata';
-import type { MediaMetadata, ProcessMessage } from '../protocol/messages';
+import type { MediaMetadata, ProcessMessage } from '../contracts/messages';
 import type { R2Store } from '../storage/r2-store';
 import { firstSliceState, hashAndScanSlice, ObjectChangedError } from './hash-scan-slice';
 import { deleteSliceState, loadSliceState, saveSliceState, type SliceState } from './slice-state';

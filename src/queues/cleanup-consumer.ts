@@ -5,7 +5,7 @@
  */
 import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
-import type { CleanupMessage } from '../protocol/messages';
+import type { CleanupMessage } from '../contracts/messages';
 
 export async function cleanupUpload(message: CleanupMessage, env: Env): Promise<void> {
   await sessionStub(env, message.uploadId).cleanUp();

@@ -4,7 +4,7 @@
  * Messages run concurrently: one slow endpoint (up to its timeout) does not hold up the batch.
  */
 import type { Env } from '../env';
-import type { EventsQueueMessage } from '../protocol/messages';
+import type { EventsQueueMessage } from '../contracts/messages';
 import { fileEntry } from '../files/file-entry';
 import { FilesIndex } from '../files/files-index';
 import { deliverOnce, fanOut } from '../webhooks/deliver';

@@ -9,7 +9,7 @@ import type { Env } from '../env';
 import { logLine } from '../observability/log-line';
 import { metricsFor } from '../observability/metrics';
 import { isSaneRequestId } from '../observability/request-id';
-import type { PipelineQueueMessage } from '../protocol/messages';
+import type { PipelineQueueMessage } from '../contracts/messages';
 import { cleanupUpload } from './cleanup-consumer';
 import { processUpload, type ProcessOutcome } from './process-consumer';
 

@@ -10,7 +10,7 @@ import { KeyRing } from '../domain/capability';
 import { mediaPath, signMediaPath } from '../domain/media-signature';
 import type { Grant } from '../domain/grant';
 import type { FileEntry } from '../files/file-entry';
-import type { UploadEventName, UploadEventSubject, UploadState, Visibility } from '../protocol/messages';
+import type { UploadEventName, UploadEventSubject, UploadState, Visibility } from '../contracts/messages';
 import type { DeliveryView } from '../webhooks/delivery-view';
 
 export type { DeliveryView, FileEntry, UploadEventName, UploadEventSubject, UploadState, Visibility };

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../config';
 import type { Env } from '../env';
-import type { UploadEventMessage } from '../protocol/messages';
+import type { UploadEventMessage } from '../contracts/messages';
 import { attemptDelivery } from './attempt';
 import { webhookRetryDelay } from './backoff';
 import { DeliveryLog, deliveryIdFor } from './delivery-log';

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../config';
 import type { Env } from '../env';
-import type { Manifest, UploadEventMessage, UploadEventName, UploadEventSubject, Visibility } from '../protocol/messages';
+import type { Manifest, UploadEventMessage, UploadEventName, UploadEventSubject, Visibility } from '../contracts/messages';
 
 export interface UploadEventInput {
   manifest: Manifest;

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RangeSource } from '../../src/media/bounded-reader';
 import { readVideoMetadata, type ContainerVerdict } from '../../src/media/video-metadata';
-import type { MediaMetadata } from '../../src/protocol/messages';
+import type { MediaMetadata } from '../../src/contracts/messages';
 import { ffprobe, makeVideos, VIDEO_RECIPES, type Probe, type VideoName } from '../setup/ffmpeg-videos';
 
 let videos: Record<VideoName, Uint8Array>;

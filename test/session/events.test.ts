@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { EventMessage } from '../../src/protocol/messages';
+import type { EventMessage } from '../../src/contracts/messages';
 import { api, createUpload, MiB, partOf, pdfBytes, putPart, type CreatedUpload } from '../helpers';
 
 /** Opens the events WebSocket through the Worker and records every message. */

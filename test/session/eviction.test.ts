@@ -9,7 +9,7 @@ import { createExecutionContext, createMessageBatch, evictDurableObject, getQueu
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
-import type { EventMessage, ProcessMessage, QueueMessage } from '../../src/protocol/messages';
+import type { EventMessage, ProcessMessage, QueueMessage } from '../../src/contracts/messages';
 import { derivedPrefix } from '../../src/storage/object-keys';
 import { api, createUpload, getManifest, MiB, partOf, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from '../helpers';
 import { gradientPng } from '../media-fixtures';

@@ -3,7 +3,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { describe, expect, inject, it } from 'vitest';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
-import type { ProcessMessage, QueueMessage } from '../../src/protocol/messages';
+import type { ProcessMessage, QueueMessage } from '../../src/contracts/messages';
 import { retryDelaySeconds } from '../../src/queues/queue-handler';
 import { derivedPrefix } from '../../src/storage/object-keys';
 import { createUpload, getManifest, putPart, waitForState, type CreatedUpload } from '../helpers';

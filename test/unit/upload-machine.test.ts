@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, UPLOAD_EVENT_TYPES, type Decision, type UploadEvent, type UploadEventType } from '../../src/domain/upload-machine';
-import { UNSTORED_STATES, UPLOAD_STATES, type UploadState } from '../../src/protocol/upload-states';
+import { UNSTORED_STATES, UPLOAD_STATES, type UploadState } from '../../src/contracts/upload-states';
 
 const eventOf = (type: UploadEventType): UploadEvent =>
   type === 'assemblyFailed' || type === 'rejected' || type === 'failed' ? { type, reason: `ERR_TEST: ${type}` } : ({ type } as UploadEvent);

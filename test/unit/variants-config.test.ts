@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertStartupConfig } from '../../src/config';
 import { DEFAULT_VARIANTS, parseVariants, srcsetOf } from '../../src/media/variants';
-import type { DerivativeInfo } from '../../src/protocol/messages';
+import type { DerivativeInfo } from '../../src/contracts/messages';
 
 describe('VARIANTS', () => {
   it('defaults to thumb and display plus srcset widths 640 and 1920, JPEG and WebP', () => {

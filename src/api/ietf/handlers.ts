@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { loadConfig } from '../../config';
 import { AppError, unwrap, type Result } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
-import { isAccepting } from '../../protocol/upload-states';
+import { isAccepting } from '../../contracts/upload-states';
 import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { openUpload } from '../open-upload';

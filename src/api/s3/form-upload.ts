@@ -13,7 +13,7 @@ import type { Context } from 'hono';
 import { loadConfig } from '../../config';
 import { AppError, unwrap } from '../../domain/errors';
 import { sessionStub } from '../../durable/session-stub';
-import { isAccepting } from '../../protocol/upload-states';
+import { isAccepting } from '../../contracts/upload-states';
 import type { AppEnv } from '../app-env';
 import { checkCapability } from '../auth';
 import { uploadIdSchema } from '../schemas';

@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type DetailedHTMLProps, type HTMLAttributes } from 'react';
 import type { UploadDropzone, UploadEventDetail } from '../element/upload-dropzone';
-import type { UploadResult } from '../../protocol/messages';
+import type { UploadResult } from '../../contracts/messages';
 import type { StoredUpload } from '../upload-store';
 import type { ClientState, Upload, UploadOptions, UploadProgress } from '../upload';
 import { Uploader, type UploaderOptions } from '../uploader';

@@ -9,7 +9,7 @@
  * after any pending progress, so subscribers never see progress out of order.
  */
 import { fail, ok, type Result } from '../../domain/errors';
-import type { EventMessage, ProgressFields } from '../../protocol/messages';
+import type { EventMessage, ProgressFields } from '../../contracts/messages';
 
 const encoder = new TextEncoder();
 export const MAX_SUBSCRIBERS = 32;

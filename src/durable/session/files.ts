@@ -4,8 +4,8 @@
  * visibility), each change told to the app as `upload.updated`.
  */
 import { fail, ok, type Result } from '../../domain/errors';
-import type { Manifest, Visibility } from '../../protocol/messages';
-import { isGone } from '../../protocol/upload-states';
+import type { Manifest, Visibility } from '../../contracts/messages';
+import { isGone } from '../../contracts/upload-states';
 import { manifestOf } from './manifest-view';
 import { flushNotices, recordNotice } from './notify-app';
 import type { SessionScope } from './scope';

@@ -6,8 +6,8 @@
  */
 import { loadConfig } from '../../config';
 import { fail, ok, type Result } from '../../domain/errors';
-import type { Manifest, ProcessMessage } from '../../protocol/messages';
-import { isAccepting, isFinal, isInPipeline, UNSTORED_STATES, type UploadState } from '../../protocol/upload-states';
+import type { Manifest, ProcessMessage } from '../../contracts/messages';
+import { isAccepting, isFinal, isInPipeline, UNSTORED_STATES, type UploadState } from '../../contracts/upload-states';
 import { derivedPrefix, stagingKey } from '../../storage/object-keys';
 import { ledgerStub, sweeperFor } from '../session-stub';
 import type { NewUpload, UploadRow } from './manifest-store';

@@ -5,8 +5,8 @@
  * combine several in `transactionSync` where they must commit together. The schema is created by
  * the first write, so reading an unknown upload stores nothing.
  */
-import type { PartInfo, UploadResult, Visibility } from '../../protocol/messages';
-import type { UploadState } from '../../protocol/upload-states';
+import type { PartInfo, UploadResult, Visibility } from '../../contracts/messages';
+import type { UploadState } from '../../contracts/upload-states';
 
 /** The limits that applied when the upload was opened; the session enforces them as sizes become known. */
 export interface UploadLimits {

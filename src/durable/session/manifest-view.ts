@@ -2,7 +2,7 @@
  * @module Views of the stored upload: the manifest clients read, progress fields, part receipts,
  * the missing parts. Derived from the store on every call; nothing here is kept twice.
  */
-import type { Manifest, PartReceipt, ProgressFields } from '../../protocol/messages';
+import type { Manifest, PartReceipt, ProgressFields } from '../../contracts/messages';
 import type { ManifestStore, PartRow, UploadRow } from './manifest-store';
 
 export function missingParts(upload: UploadRow, parts: PartRow[]): number[] {

@@ -7,7 +7,7 @@
  * stable, so a notice sent twice is delivered once.
  */
 import type { LifecycleNotice } from '../../domain/upload-machine';
-import type { UploadEventMessage, UploadEventName } from '../../protocol/messages';
+import type { UploadEventMessage, UploadEventName } from '../../contracts/messages';
 import { emitUploadEvent, uploadEvent } from '../../webhooks/upload-event';
 import { RETRY_SOON_MS } from './lifecycle';
 import { manifestOf } from './manifest-view';

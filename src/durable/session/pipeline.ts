@@ -4,8 +4,8 @@
  * routes may serve. Verdicts on an upload cancelled meanwhile are accepted and cleaned up.
  */
 import { fail, ok, type Result } from '../../domain/errors';
-import type { DerivativeInfo, Manifest, ProcessMessage, UploadResult, Visibility } from '../../protocol/messages';
-import { isGone, isInPipeline, type UploadState } from '../../protocol/upload-states';
+import type { DerivativeInfo, Manifest, ProcessMessage, UploadResult, Visibility } from '../../contracts/messages';
+import { isGone, isInPipeline, type UploadState } from '../../contracts/upload-states';
 import { derivativeKey } from '../../storage/object-keys';
 import { processMessage } from './lifecycle';
 import { manifestOf } from './manifest-view';

@@ -6,8 +6,8 @@
 import type { Result } from '../../domain/errors';
 import type { UploadEvent } from '../../domain/upload-machine';
 import type { Env } from '../../env';
-import type { UploadResult } from '../../protocol/messages';
-import type { UploadState } from '../../protocol/upload-states';
+import type { UploadResult } from '../../contracts/messages';
+import type { UploadState } from '../../contracts/upload-states';
 import type { R2Store } from '../../storage/r2-store';
 import type { SessionClaims } from './claims';
 import type { EventHub } from './event-hub';

@@ -4,8 +4,8 @@
  */
 import { fail, ok, type Result } from '../../domain/errors';
 import { decide, type UploadEvent } from '../../domain/upload-machine';
-import type { UploadResult } from '../../protocol/messages';
-import type { UploadState } from '../../protocol/upload-states';
+import type { UploadResult } from '../../contracts/messages';
+import type { UploadState } from '../../contracts/upload-states';
 import { runEffects } from './effects';
 import { recordNotice } from './notify-app';
 import type { SessionScope } from './scope';
