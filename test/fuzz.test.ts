@@ -236,9 +236,10 @@ describe('fuzzing every endpoint with hostile input', () => {
       }),
       { numRuns: RUNS.create, seed: SEED },
     );
-    // A right body with a wrong content type is refused too.
+    // A right body with a wrong content type is refused too. (A blank one is no content type at all:
+    // header values are trimmed on the wire, and a body without one is taken as JSON.)
     await fc.assert(
-      fc.asyncProperty(contentTypes.filter((t) => t !== '' && !/^application\/([a-z.+-]*\+)?json\b/i.test(t)), async (type) => {
+      fc.asyncProperty(contentTypes.filter((t) => t.trim() !== '' && !/^application\/([a-z.+-]*\+)?json\b/i.test(t)), async (type) => {
         await expectClientError({ method: 'POST', path: '/api/uploads', headers: { 'content-type': type }, body: JSON.stringify(valid), note: `content-type ${type}` });
       }),
       { numRuns: 30, seed: SEED },

@@ -58,8 +58,9 @@ export function parsePartNumber<T extends z.ZodType>(schema: T, value: unknown):
 
 /** Reads a JSON body of at most 64 KiB (or `maxBytes`, for long part lists) and validates it. */
 export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T, maxBytes = MAX_JSON_BYTES): Promise<z.output<T>> {
-  const type = c.req.header('content-type') ?? '';
-  if (type && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+  // No Content-Type is taken as JSON (a bare client); one that is there must say JSON, blank included.
+  const type = c.req.header('content-type');
+  if (type !== undefined && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
     throw new AppError('ERR_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
   const text = await readBoundedText(c.req.raw, maxBytes);
