@@ -9,15 +9,8 @@ import { AppError, unwrap } from '../domain/errors';
 import { sessionStub } from '../durable/session-stub';
 import type { Env } from '../env';
 import { presignUploadPart, s3Target } from '../storage/presign';
+import type { PresignedPart } from '../contracts/messages';
 import type { AppEnv } from './app-env';
-
-export interface PresignedPart {
-  partNumber: number;
-  method: 'PUT';
-  url: string;
-  size: number | null;
-  expiresAt: string;
-}
 
 /** Parts whose URLs the create answer carries when the client asks for direct mode. */
 export const FIRST_DIRECT_PARTS = 8;

@@ -14,15 +14,9 @@ export interface ServerConfig {
   directUploads?: boolean;
 }
 
-/** A presigned URL for one part (direct-to-R2 mode): PUT the part's bytes to it. */
-export interface PresignedPart {
-  partNumber: number;
-  method: 'PUT';
-  url: string;
-  size: number | null;
-  expiresAt: string;
-}
+import type { PresignedPart } from '../contracts/messages';
 
+export type { PresignedPart };
 export interface CreatedUpload {
   id: string;
   key: string;

@@ -126,6 +126,15 @@ export interface Manifest {
   result?: UploadResult;
 }
 
+/** A presigned URL for one part (direct-to-R2 mode): PUT exactly `size` bytes to it before `expiresAt`. */
+export interface PresignedPart {
+  partNumber: number;
+  method: 'PUT';
+  url: string;
+  size: number | null;
+  expiresAt: string;
+}
+
 /** The answer to a confirmed part (`PUT /api/uploads/:id/parts/:n`). */
 export interface PartReceipt {
   partNumber: number;

@@ -53,7 +53,7 @@ export class UploadSession extends DurableObject<Env> {
       apply: (event, result) => applyEvent(scope, event, result),
       limitsOf: (upload) => upload.limits ?? deploymentLimits(env),
       trace: (requestId) => {
-        if (requestId && isSaneRequestId(requestId) && store.upload()) store.setRequestId(requestId);
+        if (requestId && isSaneRequestId(requestId)) store.setRequestId(requestId);
       },
     };
     this.scope = scope;

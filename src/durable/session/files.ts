@@ -3,13 +3,13 @@
  * and visibility), and the details the app may change after creation (name, metadata,
  * visibility), each change told to the app as `upload.updated`.
  */
-import { fail, ok, type Result } from '../../domain/errors';
+import { ok, type Result } from '../../domain/errors';
 import type { Manifest, Visibility } from '../../contracts/messages';
 import { isGone } from '../../contracts/upload-states';
 import { manifestOf } from './manifest-view';
 import { flushNotices, recordNotice } from './notify-app';
 import type { SessionScope } from './scope';
-import { uploadNotFound } from './transitions';
+import { uploadGone, uploadNotFound } from './transitions';
 
 export interface FileView {
   manifest: Manifest;
@@ -32,7 +32,7 @@ export function fileView(scope: SessionScope): Result<FileView> {
 export async function updateFile(scope: SessionScope, changes: FileChanges): Promise<Result<FileView>> {
   const upload = scope.store.upload();
   if (!upload) return uploadNotFound();
-  if (isGone(upload.state)) return fail('ERR_UPLOAD_GONE', `The upload was ${upload.state}.`, { state: upload.state });
+  if (isGone(upload.state)) return uploadGone(upload);
   scope.ctx.storage.transactionSync(() => {
     scope.store.setDetails(changes.name ?? upload.name, changes.metadata ?? upload.metadata, changes.visibility ?? upload.visibility);
     recordNotice(scope, 'upload.updated');

@@ -202,6 +202,7 @@ export class ManifestStore {
 
   /** Remembers the request that is moving the upload now. */
   setRequestId(requestId: string): void {
+    if (!this.exists()) return; // an unknown upload: nothing to note, and no schema to create
     this.sql.exec('UPDATE upload SET request_id = ?', requestId);
   }
 

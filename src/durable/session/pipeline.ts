@@ -10,7 +10,7 @@ import { derivativeKey } from '../../storage/object-keys';
 import { processMessage } from './lifecycle';
 import { manifestOf } from './manifest-view';
 import type { SessionScope } from './scope';
-import { uploadNotFound } from './transitions';
+import { uploadGone, uploadNotFound } from './transitions';
 
 export type ProcessingOutcome =
   | { ok: true; detectedType: string | null; sha256?: string; key?: string; extra?: Partial<UploadResult> }
@@ -101,7 +101,7 @@ export class SessionPipeline {
     const upload = this.store.upload();
     if (!upload) return uploadNotFound();
     if (upload.state !== 'ready') {
-      if (isGone(upload.state)) return fail('ERR_UPLOAD_GONE', `The upload was ${upload.state}.`, { state: upload.state });
+      if (isGone(upload.state)) return uploadGone(upload);
       return fail('ERR_NOT_READY', `The upload is ${upload.state}, not ready.`, { state: upload.state, reason: upload.reason });
     }
     if (upload.partial) return fail('ERR_NOT_FOUND', 'A partial upload is a fragment of another; fetch the final upload.');

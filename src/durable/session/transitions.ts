@@ -8,12 +8,17 @@ import type { UploadResult } from '../../contracts/messages';
 import type { UploadState } from '../../contracts/upload-states';
 import { runEffects } from './effects';
 import { recordNotice } from './notify-app';
+import type { UploadRow } from './manifest-store';
 import type { SessionScope } from './scope';
 
 /** How soon a notice left in the outbox is sent again. */
 const NOTICE_RETRY_MS = 30_000;
 
 export const uploadNotFound = () => fail('ERR_UPLOAD_NOT_FOUND', 'No upload with this id.');
+
+/** An aborted or expired upload; the reason only for its owner (`withReason`), never on public reads. */
+export const uploadGone = (upload: UploadRow, withReason = false) =>
+  fail('ERR_UPLOAD_GONE', `The upload was ${upload.state}.`, { state: upload.state, ...(withReason ? { reason: upload.reason } : {}) });
 
 export async function applyEvent(scope: SessionScope, event: UploadEvent, result?: UploadResult): Promise<Result<UploadState>> {
   const upload = scope.store.upload();

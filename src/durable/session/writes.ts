@@ -16,7 +16,9 @@ import { ledgerStub } from '../session-stub';
 import type { UploadRow } from './manifest-store';
 import { missingParts, receiptOf } from './manifest-view';
 import type { SessionScope } from './scope';
-import { uploadNotFound } from './transitions';
+import { uploadGone, uploadNotFound } from './transitions';
+
+const gone = (upload: UploadRow) => uploadGone(upload, true);
 
 export interface PartClaim {
   kind: 'claimed';
@@ -62,7 +64,6 @@ export interface StreamStatus {
   writing: boolean;
 }
 
-const gone = (upload: UploadRow) => fail('ERR_UPLOAD_GONE', `The upload was ${upload.state}.`, { state: upload.state, reason: upload.reason });
 
 /** Why a write is refused in this state (the machine's answer to a confirmed part), or null. */
 function refusal(upload: UploadRow): Result<never> | null {
@@ -120,11 +121,15 @@ export class SessionWrites {
   /** One part recorded, by any path: limits and quota first, then atomically with the new expiry. */
   private async confirm(partNumber: number, size: number, etag: string, digest: string | null): Promise<Result<PartReceipt>> {
     const upload = this.store.upload()!;
-    const reserved = await this.reserve(upload, this.totalWith(upload, partNumber, size));
-    if (!reserved.ok) return reserved;
-    // The reservation awaited the ledger: the upload may have moved on meanwhile.
-    const refused = refusal(this.store.upload()!);
-    if (refused) return refused;
+    const total = this.totalWith(upload, partNumber, size);
+    // Within what is reserved (always, for a planned upload): no ledger call on the part path.
+    if (total > upload.reservedBytes) {
+      const reserved = await this.reserve(upload, total);
+      if (!reserved.ok) return reserved;
+      // The reservation awaited the ledger: the upload may have moved on meanwhile.
+      const refused = refusal(this.store.upload()!);
+      if (refused) return refused;
+    }
     this.scope.ctx.storage.transactionSync(() => {
       this.store.confirmPart({ partNumber, size, etag, digest });
       this.store.extendExpiry(Date.now() + loadConfig(this.scope.env).uploadTtlSeconds * 1000);
