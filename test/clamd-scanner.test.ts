@@ -1,7 +1,7 @@
 /** @module Tests of ClamdScanner against a real clamd (started by test/setup/clamd.ts) over `cloudflare:sockets`. */
 import { describe, expect, inject, it } from 'vitest';
 import { ClamdScanner } from '../src/media/clamd-scanner';
-import { ScannerUnavailableError, type ScanVerdict } from '../src/media/scanner';
+import { ScannerUnavailableError, scanStream, type ScanVerdict } from '../src/media/scanner';
 
 
 const KiB = 1024;
@@ -38,7 +38,7 @@ function streamOf(bytes: Uint8Array, size = 64 * KiB): ReadableStream<Uint8Array
 const clamd = (options: { port?: number; timeoutMs?: number; chunkSize?: number } = {}) =>
   new ClamdScanner({ host, port: inject('clamdPort'), ...options });
 const scanBytes = (scanner: ClamdScanner, bytes: Uint8Array, streamChunk?: number): Promise<ScanVerdict> =>
-  scanner.scan(streamOf(bytes, streamChunk), { size: bytes.length, declaredType: 'application/pdf' });
+  scanStream(scanner, streamOf(bytes, streamChunk), { size: bytes.length, declaredType: 'application/pdf' });
 
 const expectEicar = (verdict: ScanVerdict) => {
   expect(verdict.clean).toBe(false);
@@ -114,7 +114,7 @@ describe('ClamdScanner when it cannot get a verdict', () => {
   });
 
   it('throws ScannerUnavailableError when the stream is shorter than the object, without asking clamd', async () => {
-    const scan = clamd().scan(streamOf(EICAR_BYTES), { size: 1000, declaredType: 'application/pdf' });
+    const scan = scanStream(clamd(), streamOf(EICAR_BYTES), { size: 1000, declaredType: 'application/pdf' });
     await expect(scan).rejects.toBeInstanceOf(ScannerUnavailableError);
   });
 
@@ -128,7 +128,7 @@ describe('ClamdScanner when it cannot get a verdict', () => {
         controller.enqueue(noise(1000));
       },
     });
-    await expect(clamd().scan(body, { size: 5000, declaredType: 'application/pdf' })).rejects.toBe(failure);
+    await expect(scanStream(clamd(), body, { size: 5000, declaredType: 'application/pdf' })).rejects.toBe(failure);
   });
 
   it('still answers after all of the above (every socket was closed)', async () => {

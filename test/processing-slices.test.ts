@@ -9,11 +9,12 @@
  */
 import { env } from 'cloudflare:workers';
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from 'cloudflare:test';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { toHex } from '../src/domain/base64url';
 import type { Env } from '../src/env';
 import worker from '../src/index';
 import { EICAR } from '../src/media/builtin-scanner';
+import { CLAMD_OVERLAP } from '../src/media/clamd-scanner';
 import type { ProcessMessage, QueueMessage } from '../src/contracts/messages';
 import { processingStateKey } from '../src/storage/object-keys';
 import { createUpload, getManifest, MiB, pdfBytes, putPart, sha256Hex, waitForState, type CreatedUpload } from './helpers';
@@ -198,5 +199,102 @@ describe('processing in slices', () => {
     const manifest = await waitForState(upload, ['ready', 'rejected', 'failed']);
     expect(manifest.state).toBe('ready');
     expect(manifest.result!.sha256).toBe(await sha256Hex(bytes));
+  });
+});
+
+describe('processing in slices with clamd', () => {
+  // The test clamd refuses streams over 16 MiB (StreamMaxLength): a 20 MiB file can only pass if
+  // every delivery relays one slice (and its overlap) on its own INSTREAM, never the whole file.
+  const SMALL_SLICE = 4 * MiB;
+  const withClamd = (queue: ReturnType<typeof recordingQueue>) =>
+    ({ ...env, CLAMD_HOST: '127.0.0.1', CLAMD_PORT: String(inject('clamdPort')), PROCESSING_SLICE_BYTES: String(SMALL_SLICE), PROCESS_QUEUE: queue }) as unknown as Env;
+
+  /** Delivers the message and every continuation until the upload is decided; the deliveries' log lines. */
+  async function processAll(message: ProcessMessage, environment: Env, queue: ReturnType<typeof recordingQueue>) {
+    const seen: Record<string, unknown>[] = [];
+    for (let next: ProcessMessage | undefined = message; next; ) {
+      const before = queue.sent.length;
+      const delivery = await deliver(next, environment);
+      expect(delivery.acked, JSON.stringify(delivery.line)).toBe(true);
+      seen.push(delivery.line);
+      next = delivery.line.result === 'continued' ? queue.sent[before] : undefined;
+    }
+    return seen;
+  }
+
+  async function stored(name: string, bytes: Uint8Array) {
+    const upload = await createUpload({ name, size: bytes.length, type: 'application/pdf', partSize: 8 * MiB });
+    await env.BUCKET.put(upload.key, bytes);
+    await setValidating(upload.id);
+    const message: ProcessMessage = { type: 'upload.assembled', v: 1, uploadId: upload.id, key: upload.key, declaredType: 'application/pdf', size: bytes.length };
+    return { upload, message };
+  }
+
+  it('scans a file larger than clamd accepts in one stream, slice by slice, each delivery relaying at most a slice and its overlap', async () => {
+    const bytes = pdfBytes(20 * MiB, 41);
+    expect(bytes.length).toBeGreaterThan(inject('clamdStreamMaxLength'));
+    const { upload, message } = await stored('clamd-large.pdf', bytes);
+    const queue = recordingQueue();
+    const lines = await processAll(message, withClamd(queue), queue);
+
+    expect(lines.map((l) => l.result)).toEqual(['continued', 'continued', 'continued', 'continued', 'ready']);
+    // The consumer's own accounting: what each delivery read and relayed to every scanner.
+    for (const line of lines) expect(line.scannedBytes).toBeLessThanOrEqual(SMALL_SLICE + CLAMD_OVERLAP);
+    expect(lines.slice(1).every((l) => l.scannedBytes === SMALL_SLICE + CLAMD_OVERLAP)).toBe(true);
+    const manifest = await getManifest(upload);
+    expect(manifest.state).toBe('ready');
+    expect(manifest.result).toMatchObject({ scannedBy: 'builtin+clamd', sha256: await sha256Hex(bytes) });
+  });
+
+  it.each([
+    // It starts 100 bytes before the boundary: further back than the built-in scanner's 67-byte overlap.
+    ['straddles two slices', 2 * SMALL_SLICE - 100],
+    ['lies inside a later slice', 2 * SMALL_SLICE + MiB],
+    ['sits at the very end', -1],
+  ])('rejects a file whose clamd-only signature %s, as found by clamd', async (_name, at) => {
+    const signature = inject('clamdOnlySignature');
+    const bytes = pdfBytes(20 * MiB, 42);
+    const text = new TextEncoder().encode(signature.text);
+    bytes.set(text, at === -1 ? bytes.length - text.length : at);
+    const { upload, message } = await stored('clamd-found.pdf', bytes);
+    const queue = recordingQueue();
+    const lines = await processAll(message, withClamd(queue), queue);
+
+    expect(lines.at(-1)).toMatchObject({ result: 'rejected', code: 'ERR_MALWARE_FOUND' });
+    const manifest = await getManifest(upload);
+    expect(manifest.state).toBe('rejected');
+    expect(manifest.reason).toContain(`${signature.name}`);
+    expect(manifest.reason).toContain('(clamd)');
+    expect(await env.BUCKET.head(upload.key)).toBeNull(); // nothing rejected stays stored
+  });
+
+  it('does not count slices scanned without clamd once clamd is configured: it starts over with both scanners', async () => {
+    const signature = inject('clamdOnlySignature');
+    const bytes = pdfBytes(12 * MiB, 43);
+    bytes.set(new TextEncoder().encode(signature.text), MiB); // in the first slice, which the built-in scanner passes
+    const { upload, message } = await stored('clamd-later.pdf', bytes);
+    const queue = recordingQueue();
+    const builtinOnly = { ...env, PROCESSING_SLICE_BYTES: String(SMALL_SLICE), PROCESS_QUEUE: queue } as unknown as Env;
+    expect((await deliver(message, builtinOnly)).line).toMatchObject({ result: 'continued', sliceOffset: SMALL_SLICE });
+    const lines = await processAll(queue.sent[0]!, withClamd(queue), queue);
+    expect(lines.at(-1)).toMatchObject({ result: 'rejected', code: 'ERR_MALWARE_FOUND' });
+    expect((await getManifest(upload)).reason).toContain('(clamd)');
+  });
+
+  it('retries a slice when clamd cannot answer and never saves it as scanned', async () => {
+    const bytes = pdfBytes(12 * MiB, 44);
+    const { upload, message } = await stored('clamd-down.pdf', bytes);
+    const queue = recordingQueue();
+    const first = await deliver(message, withClamd(queue));
+    expect(first.line).toMatchObject({ result: 'continued', sliceOffset: SMALL_SLICE });
+    const down = { ...withClamd(queue), CLAMD_PORT: String(inject('closedPort')) } as Env;
+    const failed = await deliver(queue.sent[0]!, down);
+    expect(failed.retried && !failed.acked).toBe(true);
+    expect(queue.sent.length).toBe(1); // no continuation for a slice that was not scanned
+    // Once clamd is back, the same message continues from the last saved slice.
+    const lines = await processAll(queue.sent[0]!, withClamd(queue), queue);
+    expect(lines[0]).toMatchObject({ result: 'continued', sliceOffset: 2 * SMALL_SLICE });
+    expect(lines.at(-1)!.result).toBe('ready');
+    expect((await getManifest(upload)).result).toMatchObject({ scannedBy: 'builtin+clamd', sha256: await sha256Hex(bytes) });
   });
 });

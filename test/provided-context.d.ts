@@ -11,6 +11,8 @@ declare module 'vitest' {
     silentPort: number;
     /** The StreamMaxLength the test clamd was started with. */
     clamdStreamMaxLength: number;
+    /** A signature the test clamd knows and the built-in scanner does not (text to embed, and its name in clamd's answer). */
+    clamdOnlySignature: { text: string; name: string };
     /** Real videos made by ffmpeg (test/setup/videos.ts), with ffprobe's duration and size for each. */
     videos: Record<string, { base64: string; durationSeconds: number; width: number; height: number }>;
   }

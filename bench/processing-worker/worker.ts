@@ -10,13 +10,17 @@
  * sha256-webcrypto (the former single-pass digest), sha256-saveable (src/domain/sha256.ts),
  * scan-builtin (SignatureMatcher), r2-read (reading the object from the local R2 emulator),
  * slice (hashAndScanSlice over part of a larger file: R2 read + saveable SHA-256 + scan, exactly as
- * the consumer runs it), slice-whole (a file that fits in one slice: native SHA-256).
+ * the consumer runs it), slice-whole (a file that fits in one slice: native SHA-256), clamd-relay
+ * (reading the object and relaying it to clamd, nothing else), slice-clamd (a slice of a larger
+ * file as the consumer runs it with clamd configured). The clamd steps need `&clamdPort=P`.
  * No auth: never deploy this.
  */
 import { looksComplete } from '../../src/domain/completeness';
 import { Sha256 } from '../../src/domain/sha256';
 import { sniffType } from '../../src/domain/sniff';
-import { HEAD_BYTES, SignatureMatcher, structuralFinding } from '../../src/media/builtin-scanner';
+import { BuiltinScanner, HEAD_BYTES, SignatureMatcher, structuralFinding } from '../../src/media/builtin-scanner';
+import { ClamdScanner } from '../../src/media/clamd-scanner';
+import { scanStream, type Scanner } from '../../src/media/scanner';
 import { firstSliceState, hashAndScanSlice } from '../../src/pipeline/hash-scan-slice';
 import { R2Store } from '../../src/storage/r2-store';
 
@@ -62,7 +66,11 @@ function streamOf(total: number): ReadableStream<Uint8Array> {
 }
 
 /** Runs one step; returns the bytes it processed when that differs from `bytes`. */
-async function step(name: string, bytes: number, env: Env): Promise<number | void> {
+async function step(name: string, bytes: number, env: Env, clamdPort: number): Promise<number | void> {
+  const clamd = () => {
+    if (!clamdPort) throw new Error(`step ${name} needs &clamdPort=`);
+    return new ClamdScanner({ host: '127.0.0.1', port: clamdPort });
+  };
   switch (name) {
     case 'sniff': {
       const head = source.subarray(0, HEAD_BYTES);
@@ -106,15 +114,24 @@ async function step(name: string, bytes: number, env: Env): Promise<number | voi
       return;
     }
     case 'slice':
-    case 'slice-whole': {
+    case 'slice-whole':
+    case 'slice-clamd': {
       // The object is 1 MiB longer than `bytes`: 'slice' is one slice of a larger file (saveable
       // SHA-256), 'slice-whole' the whole object in one slice (native SHA-256).
       const head = await env.BUCKET.head(KEY);
       if (!head) throw new Error('POST /object first');
-      const state = firstSliceState(KEY, head.etag, head.size, 'application/pdf');
-      const result = await hashAndScanSlice(new R2Store(env.BUCKET), state, name === 'slice' ? bytes : head.size);
+      const scanners: Scanner[] = [new BuiltinScanner(), ...(name === 'slice-clamd' ? [clamd()] : [])];
+      const state = firstSliceState(KEY, head.etag, head.size, 'application/pdf', scanners.map((s) => s.name).join('+'));
+      const result = await hashAndScanSlice(new R2Store(env.BUCKET), state, name === 'slice-whole' ? head.size : bytes, scanners, 'application/pdf');
       if (result.kind === 'finding') throw new Error('unexpected finding');
       return result.bytes;
+    }
+    case 'clamd-relay': {
+      const object = await env.BUCKET.get(KEY, { range: { offset: 0, length: bytes } });
+      if (!object) throw new Error('POST /object first');
+      const verdict = await scanStream(clamd(), object.body as ReadableStream<Uint8Array>, { size: bytes, declaredType: 'application/pdf' });
+      if (!verdict.clean) throw new Error('unexpected finding');
+      return;
     }
     default:
       throw new Error(`no step ${name}`);
@@ -134,7 +151,7 @@ export default {
       }
       if (request.method === 'POST' && url.pathname === '/step') {
         const started = performance.now();
-        const processed = await step(url.searchParams.get('name') ?? '', bytes, env);
+        const processed = await step(url.searchParams.get('name') ?? '', bytes, env, Number(url.searchParams.get('clamdPort') ?? '0'));
         return Response.json({ ms: performance.now() - started, bytes: processed ?? bytes });
       }
       return Response.json({ error: 'not found' }, { status: 404 });

@@ -1,5 +1,5 @@
 /** @module The built-in streaming scanner: the EICAR test signature anywhere in an object, and executables or scripts posing as media. */
-import { checkLength, type ScanInfo, type Scanner, type ScanVerdict } from './scanner';
+import { checkLength, type ScanInfo, type ScanSession, type Scanner, type ScanVerdict } from './scanner';
 
 /** The 68-byte EICAR anti-virus test string (https://www.eicar.org/download-anti-malware-testfile/). */
 export const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -128,47 +128,44 @@ export function structuralFinding(head: Uint8Array, declaredType: string): strin
   return null;
 }
 
-/** Scans every byte for EICAR and the head for structure; no bindings, no network. */
+/**
+ * Scans every byte for EICAR and, when the scan starts at the object's first byte, the head for
+ * structure; no bindings, no network.
+ */
 export class BuiltinScanner implements Scanner {
   readonly name = 'builtin';
+  readonly overlap = CARRY;
 
-  async scan(body: ReadableStream<Uint8Array>, info: ScanInfo): Promise<ScanVerdict> {
+  async open(info: ScanInfo): Promise<ScanSession> {
     const matcher = new SignatureMatcher();
-    const head = new Uint8Array(HEAD_BYTES);
+    const atStart = (info.offset ?? 0) === 0;
+    const head = new Uint8Array(atStart ? HEAD_BYTES : 0);
     let headLength = 0;
-    let headChecked = false;
+    let headChecked = !atStart;
     let seen = 0;
     const finding = (signature: string): ScanVerdict => ({ clean: false, scanner: this.name, signature });
-
-    const reader = body.getReader();
-    let finished = false;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        seen += value.length;
-        if (matcher.push(value)) return finding(EICAR_SIGNATURE);
-        if (!headChecked) {
-          const take = Math.min(value.length, HEAD_BYTES - headLength);
-          head.set(value.subarray(0, take), headLength);
-          headLength += take;
-          if (headLength === HEAD_BYTES) {
-            headChecked = true;
-            const structural = structuralFinding(head, info.declaredType);
-            if (structural) return finding(structural);
-          }
-        }
-      }
-      finished = true;
-      if (!headChecked) {
-        const structural = structuralFinding(head.subarray(0, headLength), info.declaredType);
-        if (structural) return finding(structural);
-      }
-      checkLength(this.name, seen, info.size);
-      return { clean: true, scanner: this.name };
-    } finally {
-      // A finding ends the scan early: let the source (e.g. an R2 read) stop producing.
-      if (!finished) reader.cancel().catch(() => {});
-    }
+    const checkHead = () => {
+      headChecked = true;
+      const structural = structuralFinding(head.subarray(0, headLength), info.declaredType);
+      return structural ? finding(structural) : null;
+    };
+    return {
+      push: async (chunk) => {
+        seen += chunk.length;
+        if (matcher.push(chunk)) return finding(EICAR_SIGNATURE);
+        if (headChecked) return null;
+        const take = Math.min(chunk.length, HEAD_BYTES - headLength);
+        head.set(chunk.subarray(0, take), headLength);
+        headLength += take;
+        return headLength === HEAD_BYTES ? checkHead() : null;
+      },
+      finish: async () => {
+        const structural = headChecked ? null : checkHead();
+        if (structural) return structural;
+        checkLength(this.name, seen, info.size);
+        return { clean: true, scanner: this.name };
+      },
+      abort: () => {},
+    };
   }
 }

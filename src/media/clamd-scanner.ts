@@ -1,6 +1,6 @@
 /** @module A scanner that streams an object to a clamd daemon over TCP (`cloudflare:sockets`) with the INSTREAM command. */
 import { connect } from 'cloudflare:sockets';
-import { checkLength, ScannerUnavailableError, type ScanInfo, type Scanner, type ScanVerdict } from './scanner';
+import { checkLength, ScannerUnavailableError, type ScanInfo, type ScanSession, type Scanner, type ScanVerdict } from './scanner';
 
 export type ClamdOptions = {
   host: string;
@@ -13,6 +13,12 @@ export type ClamdOptions = {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/**
+ * Bytes of the previous slice sent again before each later slice: a body signature up to this
+ * long that straddles two slices is seen whole by one INSTREAM. ClamAV's byte signatures are far
+ * shorter; 1 MiB costs 0.2 % more relaying at 512 MiB slices.
+ */
+export const CLAMD_OVERLAP = 1024 * 1024;
 /** clamd's replies are one short line; anything longer is not clamd. */
 const MAX_REPLY_BYTES = 4096;
 
@@ -56,13 +62,16 @@ async function readReply(readable: ReadableStream<Uint8Array>): Promise<string> 
  * Scans with clamd's INSTREAM: `zINSTREAM\0`, then chunks each prefixed by a 4-byte big-endian
  * length, then a zero length; clamd answers `stream: OK` or `stream: <NAME> FOUND`. Anything
  * else (an ERROR such as `INSTREAM size limit exceeded`, a refused connection, a stall) throws
- * ScannerUnavailableError. The object is streamed with backpressure, never buffered.
+ * ScannerUnavailableError. Bytes are relayed with backpressure as they are pushed, never buffered.
  *
- * clamd refuses streams over its StreamMaxLength (at most 4 GB) and, by default, does not look
- * past MaxFileSize/MaxScanSize: size the daemon's limits for the largest upload allowed.
+ * One INSTREAM per scan: the pipeline opens one per processing slice (the slice plus the
+ * `overlap` before it), so no invocation relays more than a slice, whatever the file's size.
+ * clamd refuses streams over its StreamMaxLength (at most 4 GB): set it to at least
+ * PROCESSING_SLICE_BYTES + CLAMD_OVERLAP, and MaxFileSize/MaxScanSize likewise.
  */
 export class ClamdScanner implements Scanner {
   readonly name = 'clamd';
+  readonly overlap = CLAMD_OVERLAP;
   private readonly host: string;
   private readonly port: number;
   private readonly timeoutMs: number;
@@ -103,21 +112,11 @@ export class ClamdScanner implements Scanner {
     throw new ScannerUnavailableError(this.name, reply ? `clamd answered "${reply}"` : 'clamd closed the connection without an answer');
   }
 
-  async scan(body: ReadableStream<Uint8Array>, info: ScanInfo): Promise<ScanVerdict> {
-    const source = body.getReader();
-    let sourceDone = false;
-    // The object's own read errors are not clamd's: they propagate unchanged.
-    let sourceFailed = false;
-    const nextChunk = () =>
-      source.read().catch((error: unknown) => {
-        sourceFailed = true;
-        throw error;
-      });
+  async open(info: ScanInfo): Promise<ScanSession> {
     let socket: Socket;
     try {
       socket = connect({ hostname: this.host, port: this.port });
     } catch (error) {
-      source.cancel().catch(() => {});
       throw new ScannerUnavailableError(this.name, `cannot connect to ${this.host}:${this.port}: ${errorText(error)}`, { cause: error });
     }
     // Settled promises nobody else awaits must not surface as unhandled rejections.
@@ -127,45 +126,62 @@ export class ClamdScanner implements Scanner {
     const reply = readReply(socket.readable as ReadableStream<Uint8Array>);
     reply.then(() => (answered = true), () => (answered = true));
     const writer = socket.writable.getWriter();
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await this.within('close', socket.close()).catch(() => {});
+    };
     let step = `connect to ${this.host}:${this.port}`;
-    try {
+    /** Runs one step; a failure closes the connection and says why, in clamd's words when it gave any. */
+    const run = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (error) {
+        await close();
+        if (error instanceof ScannerUnavailableError) throw error;
+        // The socket failed, so the answer settles soon: if clamd said why before hanging up
+        // (e.g. the size limit), that is the better message.
+        const said = await this.within('answer', reply).catch(() => '');
+        throw new ScannerUnavailableError(this.name, said ? `clamd answered "${said}"` : `${step} failed: ${errorText(error)}`, { cause: error });
+      }
+    };
+    const refusedEarly = async () => {
+      const said = await reply.catch(() => '');
+      return new ScannerUnavailableError(
+        this.name,
+        said ? `clamd answered "${said}" before the end of the stream` : 'clamd hung up before the end of the stream',
+      );
+    };
+
+    await run(async () => {
       await this.within(step, socket.opened);
       step = 'send';
       await this.within(step, writer.write(INSTREAM));
-      let sent = 0;
-      while (!answered) {
-        const { done, value } = await nextChunk();
-        if (done) {
-          sourceDone = true;
-          break;
-        }
-        for (let offset = 0; offset < value.length && !answered; offset += this.chunkSize) {
-          const piece = value.subarray(offset, offset + this.chunkSize);
-          await this.within(step, Promise.all([writer.write(lengthPrefix(piece.length)), writer.write(piece)]));
-        }
-        sent += value.length;
-      }
-      if (answered) {
-        const said = await reply.catch(() => '');
-        throw new ScannerUnavailableError(
-          this.name,
-          said ? `clamd answered "${said}" before the end of the stream` : 'clamd hung up before the end of the stream',
-        );
-      }
-      checkLength(this.name, sent, info.size);
-      await this.within(step, writer.write(END_OF_STREAM));
-      step = 'answer';
-      return this.verdict(await this.within(step, reply));
-    } catch (error) {
-      if (error instanceof ScannerUnavailableError || sourceFailed) throw error;
-      // The socket failed, so the answer settles soon: if clamd said why before hanging up
-      // (e.g. the size limit), that is the better message.
-      const said = await this.within('answer', reply).catch(() => '');
-      const why = said ? `clamd answered "${said}"` : `${step} failed: ${errorText(error)}`;
-      throw new ScannerUnavailableError(this.name, why, { cause: error });
-    } finally {
-      if (!sourceDone) source.cancel().catch(() => {});
-      await this.within('close', socket.close()).catch(() => {});
-    }
+    });
+    let sent = 0;
+    return {
+      push: (chunk) =>
+        run(async () => {
+          for (let offset = 0; offset < chunk.length; offset += this.chunkSize) {
+            if (answered) throw await refusedEarly();
+            const piece = chunk.subarray(offset, offset + this.chunkSize);
+            await this.within(step, Promise.all([writer.write(lengthPrefix(piece.length)), writer.write(piece)]));
+          }
+          sent += chunk.length;
+          return null;
+        }),
+      finish: () =>
+        run(async () => {
+          if (answered) throw await refusedEarly();
+          checkLength(this.name, sent, info.size);
+          await this.within(step, writer.write(END_OF_STREAM));
+          step = 'answer';
+          const verdict = this.verdict(await this.within(step, reply));
+          await close();
+          return verdict;
+        }),
+      abort: () => void close(),
+    };
   }
 }

@@ -20,6 +20,8 @@ const sliceStateSchema = z.object({
   /** Invocations that advanced the work (for logs and the per-invocation accounting). */
   slices: z.number().int().nonnegative(),
   detectedType: z.string().min(1).max(255),
+  /** The scanners the slices so far went through ("builtin+clamd"): other scanners, other work. */
+  scannedBy: z.string().min(1).max(200),
   sha256: z.object({ h: z.array(z.number().int()).length(8), length: z.number().int().nonnegative(), pending: z.string().max(100) }),
   /** Set once every byte is hashed: the digest, so a redelivery after the last slice needs no reading. */
   digest: z.string().regex(/^[0-9a-f]{64}$/).optional(),

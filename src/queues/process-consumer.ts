@@ -25,6 +25,11 @@ export interface ProcessOutcome {
   detectedType?: string;
   /** Bytes hashed and scanned by this delivery, when it processed one slice of a larger file. */
   sliceBytes?: number;
+  /**
+   * Bytes this delivery read and relayed to every scanner (its slice and the overlap before it):
+   * what bounds its work, whatever the file's size.
+   */
+  scannedBytes?: number;
   /** Where the next slice starts. */
   sliceOffset?: number;
   /** At ready: from the upload's creation to now, and how many parts were sent again. */
@@ -71,7 +76,9 @@ async function runPipeline(
 
   const validation = await validateUpload(source, store, env);
   // A large file: one slice done and saved; the next invocation continues from there.
-  if (validation.ok === 'continue') return { outcome: 'continued', sliceBytes: validation.bytes, sliceOffset: validation.offset };
+  if (validation.ok === 'continue') {
+    return { outcome: 'continued', sliceBytes: validation.bytes, scannedBytes: validation.scannedBytes, sliceOffset: validation.offset };
+  }
   if (!validation.ok) {
     // Nothing rejected stays stored: delete before the verdict, so a retry finds the same end state.
     if (target.key === message.key) await store.delete(message.key);
@@ -127,5 +134,11 @@ async function runPipeline(
       },
     }),
   );
-  return { outcome: 'ready', detectedType: validation.detectedType, timeToReadyMs: Date.now() - target.createdAt, partRetries: target.partRetries };
+  return {
+    outcome: 'ready',
+    detectedType: validation.detectedType,
+    scannedBytes: validation.scannedBytes,
+    timeToReadyMs: Date.now() - target.createdAt,
+    partRetries: target.partRetries,
+  };
 }

@@ -62,7 +62,7 @@ export async function handleQueue(batch: MessageBatch<PipelineQueueMessage>, env
       message.ack();
       const durationMs = Date.now() - started;
       if (result) recordOutcome(env, body, result, durationMs);
-      logLine('queue_message', { ...fields, result: result?.outcome ?? 'done', code: result?.code, sliceBytes: result?.sliceBytes, sliceOffset: result?.sliceOffset, durationMs });
+      logLine('queue_message', { ...fields, result: result?.outcome ?? 'done', code: result?.code, sliceBytes: result?.sliceBytes, scannedBytes: result?.scannedBytes, sliceOffset: result?.sliceOffset, durationMs });
     } catch (error) {
       const delaySeconds = retryDelaySeconds(message.attempts);
       message.retry({ delaySeconds });

@@ -1,7 +1,7 @@
-/** @module Tests of the built-in scanner (EICAR anywhere, across any chunk boundary; structural checks) and of scanAll. */
+/** @module Tests of the built-in scanner (EICAR anywhere, across any chunk boundary; structural checks) and of pumpInto (one read, several scanners). */
 import { describe, expect, it } from 'vitest';
 import { BuiltinScanner, EICAR, HEAD_BYTES, structuralFinding } from '../../src/media/builtin-scanner';
-import { scanAll, ScannerUnavailableError, type Scanner, type ScanVerdict } from '../../src/media/scanner';
+import { pumpInto, ScannerUnavailableError, scanStream, type ScanSession, type ScanVerdict } from '../../src/media/scanner';
 import { seededBytes } from '../seeded-bytes';
 
 const KiB = 1024;
@@ -49,7 +49,7 @@ const pieces = (bytes: Uint8Array, size: number): Uint8Array[] =>
 
 const scanner = new BuiltinScanner();
 const scan = (chunks: readonly Uint8Array[], declaredType = 'image/jpeg'): Promise<ScanVerdict> =>
-  scanner.scan(streamOf(chunks), { size: chunks.reduce((sum, c) => sum + c.length, 0), declaredType });
+  scanStream(scanner, streamOf(chunks), { size: chunks.reduce((sum, c) => sum + c.length, 0), declaredType });
 
 const eicarFound: ScanVerdict = { clean: false, scanner: 'builtin', signature: 'Eicar-Test-Signature' };
 const clean: ScanVerdict = { clean: true, scanner: 'builtin' };
@@ -170,7 +170,7 @@ describe('BuiltinScanner: structure', () => {
 describe('BuiltinScanner: stream handling', () => {
   it('throws ScannerUnavailableError when the stream is shorter than the object', async () => {
     const bytes = noise(1000);
-    await expect(scanner.scan(streamOf([bytes]), { size: 1001, declaredType: 'image/jpeg' })).rejects.toBeInstanceOf(
+    await expect(scanStream(scanner, streamOf([bytes]), { size: 1001, declaredType: 'image/jpeg' })).rejects.toBeInstanceOf(
       ScannerUnavailableError,
     );
   });
@@ -188,7 +188,7 @@ describe('BuiltinScanner: stream handling', () => {
         cancelled = true;
       },
     });
-    expect(await scanner.scan(body, { size: 100_000, declaredType: 'image/jpeg' })).toEqual(eicarFound);
+    expect(await scanStream(scanner, body, { size: 100_000, declaredType: 'image/jpeg' })).toEqual(eicarFound);
     expect(cancelled).toBe(true);
     expect(pulls).toBeLessThan(100);
   });
@@ -200,62 +200,82 @@ describe('BuiltinScanner: stream handling', () => {
         controller.error(failure);
       },
     });
-    await expect(scanner.scan(body, { size: 10, declaredType: 'image/jpeg' })).rejects.toBe(failure);
+    await expect(scanStream(scanner, body, { size: 10, declaredType: 'image/jpeg' })).rejects.toBe(failure);
   });
 });
 
-describe('scanAll', () => {
-  /** A scanner with a fixed answer that records how often it ran and drains its stream. */
-  const fixed = (name: string, answer: ScanVerdict | Error) => {
-    const calls: number[] = [];
-    const fake: Scanner = {
-      name,
-      async scan(body) {
-        calls.push(1);
-        await body.pipeTo(new WritableStream());
+describe('BuiltinScanner: a slice after the first', () => {
+  it('skips the structural check when the scan does not start at the first byte (markup deep in a file is not a head)', async () => {
+    const bytes = concat(ascii('<html><script>'), noise(1000));
+    const info = { size: bytes.length, declaredType: 'image/jpeg' };
+    expect((await scanStream(scanner, streamOf([bytes]), info)).clean).toBe(false);
+    expect(await scanStream(scanner, streamOf([bytes]), { ...info, offset: 5 * MiB })).toEqual(clean);
+  });
+
+  it('still finds EICAR in a later slice', async () => {
+    const bytes = concat(noise(500), EICAR_BYTES);
+    expect(await scanStream(scanner, streamOf(pieces(bytes, 100)), { size: bytes.length, declaredType: 'image/jpeg', offset: MiB })).toEqual(eicarFound);
+  });
+});
+
+describe('pumpInto: one read feeds several scanners', () => {
+  /** A session with a fixed answer at the end that records what it was fed and whether it was aborted. */
+  const fixed = (answer: ScanVerdict | Error) => {
+    const state = { bytes: 0, finished: false, aborted: false };
+    const session: ScanSession = {
+      push: async (chunk) => {
+        state.bytes += chunk.length;
+        return null;
+      },
+      finish: async () => {
+        state.finished = true;
         if (answer instanceof Error) throw answer;
         return answer;
       },
+      abort: () => void (state.aborted = true),
     };
-    return Object.assign(fake, { calls });
+    return Object.assign(session, { state });
   };
   const info = { size: 1000, declaredType: 'image/jpeg' };
 
-  it('runs every scanner on its own stream and names them all when clean', async () => {
-    let streams = 0;
-    const other = fixed('other', { clean: true, scanner: 'other' });
-    const verdict = await scanAll([scanner, other], async () => {
-      streams++;
-      return streamOf([noise(1000)]);
-    }, info);
-    expect(verdict).toEqual({ clean: true, scanner: 'builtin+other' });
-    expect(streams).toBe(2);
-    expect(other.calls.length).toBe(1);
+  it('feeds every chunk to every session and to the hash, in one read', async () => {
+    const builtin = await scanner.open(info);
+    const other = fixed({ clean: true, scanner: 'other' });
+    let hashed = 0;
+    expect(await pumpInto([builtin, other], streamOf(pieces(noise(1000), 64)), (chunk) => void (hashed += chunk.length))).toBeNull();
+    expect(other.state).toEqual({ bytes: 1000, finished: true, aborted: false });
+    expect(hashed).toBe(1000);
   });
 
-  it('returns the first finding and skips the scanners after it', async () => {
-    const later = fixed('later', { clean: true, scanner: 'later' });
-    const verdict = await scanAll([scanner, later], async () => streamOf([concat(noise(900), EICAR_BYTES)]), {
-      ...info,
-      size: 968,
+  it('stops at the first finding, cancels the read and aborts the other sessions', async () => {
+    const builtin = await scanner.open({ ...info, size: 100_000 });
+    const later = fixed({ clean: true, scanner: 'later' });
+    let cancelled = false;
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        controller.enqueue(pulls === 2 ? concat(noise(10), EICAR_BYTES) : noise(1000, pulls));
+      },
+      cancel() {
+        cancelled = true;
+      },
     });
-    expect(verdict).toEqual(eicarFound);
-    expect(later.calls.length).toBe(0);
+    expect(await pumpInto([builtin, later], body)).toEqual(eicarFound);
+    expect(cancelled).toBe(true);
+    expect(later.state.aborted).toBe(true);
+    expect(later.state.finished).toBe(false);
   });
 
-  it('reports a later finding when the earlier scanners pass', async () => {
+  it("reports a later scanner's finding when the earlier ones pass", async () => {
     const finding: ScanVerdict = { clean: false, scanner: 'daemon', signature: 'Win.Test.Thing' };
-    expect(await scanAll([scanner, fixed('daemon', finding)], async () => streamOf([noise(1000)]), info)).toEqual(finding);
+    expect(await pumpInto([await scanner.open(info), fixed(finding)], streamOf([noise(1000)]))).toEqual(finding);
   });
 
-  it('fails when any scanner is unavailable (fail closed)', async () => {
-    const down = fixed('daemon', new ScannerUnavailableError('daemon', 'connection refused'));
-    await expect(scanAll([scanner, down], async () => streamOf([noise(1000)]), info)).rejects.toBeInstanceOf(
-      ScannerUnavailableError,
-    );
-  });
-
-  it('refuses an empty scanner list rather than calling everything clean', async () => {
-    await expect(scanAll([], async () => streamOf([]), info)).rejects.toThrow();
+  it('fails when any scanner is unavailable (fail closed), and frees the others', async () => {
+    const down = fixed(new ScannerUnavailableError('daemon', 'connection refused'));
+    const after = fixed({ clean: true, scanner: 'after' });
+    await expect(pumpInto([await scanner.open(info), down, after], streamOf([noise(1000)]))).rejects.toBeInstanceOf(ScannerUnavailableError);
+    expect(after.state.aborted).toBe(true);
   });
 });
