@@ -60,9 +60,9 @@ describe('ClamdScanner against a real clamd', () => {
     expectEicar(await scanBytes(clamd(), bytes));
   });
 
-  it('finds EICAR when stream chunks are bigger than INSTREAM chunks (split) and smaller (sent as they come)', async () => {
+  it('finds EICAR when stream chunks are bigger than INSTREAM frames (split) and smaller (gathered), across frame seams', async () => {
     const bytes = noise(2 * MiB, 3);
-    bytes.set(EICAR_BYTES, MiB + 1);
+    bytes.set(EICAR_BYTES, 11 * 100_000 - 30); // across the seam of the 11th and 12th frame
     expectEicar(await scanBytes(clamd({ chunkSize: 100_000 }), bytes, MiB));
     expectEicar(await scanBytes(clamd({ chunkSize: 100_000 }), bytes, 4 * KiB + 3));
   });
@@ -139,6 +139,7 @@ describe('ClamdScanner when it cannot get a verdict', () => {
     ['port 0', { port: 0 }],
     ['a negative timeout', { timeoutMs: -1 }],
     ['a zero chunk size', { chunkSize: 0 }],
+    ['a chunk size over 64 MiB (each frame is allocated)', { chunkSize: 64 * MiB + 1 }],
   ])('refuses %s', (_name, options) => {
     expect(() => clamd(options)).toThrow(RangeError);
   });
