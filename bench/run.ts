@@ -9,6 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { rawMultipart, singlePut } from './cases/ceiling';
 import { createLatency } from './cases/create';
+import { ceilingSameWork, flatRun, oursDefault } from './cases/memory-flat';
 import { idleProgress } from './cases/progress-idle';
 import { roundTrips } from './cases/round-trips';
 import { uploadOurs } from './cases/ours';
@@ -210,6 +211,28 @@ async function main(): Promise<void> {
         }
       }
     }));
+  }
+
+  if (has('flat')) {
+    // Issue 17 item 2: the same uploads one after another on a fresh ceiling and a fresh pipeline;
+    // the runtime's RSS before and after each (settled) and its peak; then one upload of 1 GiB each.
+    const big = await inputs.path(GiB);
+    for (const [name, start, work] of [
+      ['ceiling', startCeiling, (server: BenchServer, file: string, run: number) => ceilingSameWork(server, file, run)],
+      ['ours', startPipeline, (server: BenchServer, file: string) => oursDefault(server, file)],
+    ] as const) {
+      await guard(`flat ${name}`, () => withServer(start, async (server) => {
+        await work(server, warmPath, 0);
+        for (let run = 1; run <= options.flatUploads; run++) {
+          log(`flat memory, ${name}, upload ${run}/${options.flatUploads} of ${sizeLabel(size)}`);
+          const r = await measure(server, `flat ${name} run ${run}`, warnings, () => flatRun(server, () => work(server, path, run)));
+          results.add(`flat-${name}`, 'flat', `${name}: ${options.flatUploads} × ${sizeLabel(size)}`, { server: name }, { ...r }, size);
+        }
+        log(`flat memory, ${name}, one upload of 1 GiB`);
+        const r = await measure(server, `flat ${name} 1 GiB`, warnings, () => flatRun(server, () => work(server, big, 1000)));
+        results.add(`flat-${name}-1GiB`, 'flat', `${name}: 1 GiB`, { server: name }, { ...r }, GiB);
+      }));
+    }
   }
 
   if (has('profile')) {

@@ -6,6 +6,8 @@
  *   POST   /mpu?key=K                              createMultipartUpload → { uploadId }
  *   PUT    /mpu/part?key=K&uploadId=U&n=N          uploadPart(N, request.body) → { partNumber, etag }
  *   POST   /mpu/complete?key=K&uploadId=U          body [{ partNumber, etag }] → { size }
+ *   POST   /digest?key=K                           reads the object back and SHA-256s it (the work our
+ *                                                  processing does after an upload) → { size, sha256 }
  *   DELETE /obj?key=K                              delete
  *   GET    anything else                           200 (the dev-server harness polls /api/config)
  *
@@ -23,6 +25,7 @@ interface R2MultipartUpload {
   complete(parts: R2UploadedPart[]): Promise<{ size: number; etag: string }>;
 }
 interface R2BucketLike {
+  get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   put(key: string, body: ReadableStream | null): Promise<{ size: number; etag: string } | null>;
   delete(key: string): Promise<void>;
   createMultipartUpload(key: string): Promise<R2MultipartUpload>;
@@ -31,6 +34,8 @@ interface R2BucketLike {
 interface Env {
   BUCKET: R2BucketLike;
 }
+/** Workers' streaming digest (declared here for the Node-side tsconfig, like the R2 types). */
+declare const crypto: { DigestStream: new (algorithm: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } };
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 
@@ -59,6 +64,14 @@ export default {
           const parts = (await request.json()) as R2UploadedPart[];
           const object = await upload.complete(parts);
           return json({ size: object.size });
+        }
+        case 'POST /digest': {
+          const object = await env.BUCKET.get(key);
+          if (!object) return json({ error: 'no such object' }, 404);
+          const digest = new crypto.DigestStream('SHA-256');
+          await object.body.pipeTo(digest);
+          const sha256 = [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+          return json({ size: object.size, sha256 });
         }
         case 'DELETE /obj':
           await env.BUCKET.delete(key);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { GiB, MiB } from './stats';
 
-export const CASES = ['ceiling', 'ours', 'tus', 'memory', 'create', 'idle', 'rtt', 'profile'] as const;
+export const CASES = ['ceiling', 'ours', 'tus', 'memory', 'flat', 'create', 'idle', 'rtt', 'profile'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchOptions {
@@ -14,6 +14,8 @@ export interface BenchOptions {
   /** File sizes of the memory-scaling case. */
   memorySizes: number[];
   cases: CaseName[];
+  /** Uploads of `size` one after another in the flat-memory case (each server). */
+  flatUploads: number;
   /** Create-latency requests per run: one caller, and 32 callers. */
   createRequests: { single: number; concurrent: number };
   seed: number;
@@ -30,6 +32,7 @@ const USAGE = `npm run bench -- [options]
   --concurrency <list>   concurrencies for the matrix, e.g. 1,2,4,8
   --memory-sizes <list>  memory-scaling sizes, e.g. 128MiB,1GiB,4GiB (default 128MiB,1GiB)
   --cases <list>         a subset of ${CASES.join(',')} (default all)
+  --flat-uploads <n>     uploads of --size one after another in the flat case, on ours and on the ceiling (default 10)
   --create-requests <a,b> create requests per run with 1 and with 32 callers (default 40,96; keep each under the owner's
                          quota of 100 active uploads)
   --seed <n>             input seed (default 1)
@@ -58,6 +61,7 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions {
       'memory-sizes': { type: 'string' },
       cases: { type: 'string' },
       'create-requests': { type: 'string' },
+      'flat-uploads': { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,12 +100,15 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions {
   const cases = values.cases ? (list(values.cases) as CaseName[]) : [...CASES];
   for (const c of cases) if (!CASES.includes(c)) throw new Error(`unknown case ${c}; cases are ${CASES.join(', ')}`);
   const [single, concurrent] = list(values['create-requests'] ?? '40,96').map(Number);
+  const flatUploads = Number(values['flat-uploads'] ?? 10);
+  if (!Number.isInteger(flatUploads) || flatUploads < 1 || flatUploads > 100) throw new Error('--flat-uploads must be an integer from 1 to 100');
   return {
     size,
     runs,
     matrix,
     memorySizes: [...memorySizes].sort((a, b) => a - b),
     cases,
+    flatUploads,
     createRequests: { single: single ?? 40, concurrent: concurrent ?? 96 },
     seed: Number(values.seed ?? 1),
     out: values.out ?? defaultOut,

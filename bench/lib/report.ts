@@ -166,6 +166,37 @@ export function printReport(results: BenchResults): void {
     }
   }
 
+  const flat = cases.filter((c) => c.kind === 'flat');
+  if (flat.length) {
+    print();
+    print('4b. Memory across uploads (issue 17 item 2): the runtime workerd on a fresh server, uploads one after another');
+    print('    ceiling = put() + read back and SHA-256 (the work our processing does) + delete; ours = our client, defaults, to ready, then DELETE');
+    print(
+      table(
+        ['server', 'uploads', 'RSS before the first MiB', 'RSS after each (settled) MiB', 'after last / before first', 'peak MiB (median)'],
+        flat.map((row) => {
+          const start = row.runs[0]?.rssBeforeMiB ?? Number.NaN;
+          const end = row.runs.at(-1)?.rssAfterMiB ?? Number.NaN;
+          return [
+            row.label,
+            String(row.runs.length),
+            num(start, 0),
+            row.runs.map((r) => num(r.rssAfterMiB!, 0)).join(' '),
+            x(end / start),
+            cell(row.summary.peakMiB, 0),
+          ];
+        }),
+      ),
+    );
+    const byId = (id: string) => flat.find((c) => c.id === id);
+    const growth = (row: CaseResult | undefined) => (row ? (row.runs.at(-1)!.rssAfterMiB! / row.runs[0]!.rssBeforeMiB!) : Number.NaN);
+    print(
+      `   goal: ours' peak ≤ 1.2× the ceiling's: ${x(ratio(med(byId('flat-ours'), 'peakMiB'), med(byId('flat-ceiling'), 'peakMiB')))} at ${byId('flat-ours')?.size ? sizeLabel(byId('flat-ours')!.size!) : '–'}, ` +
+        `${x(ratio(med(byId('flat-ours-1GiB'), 'peakMiB'), med(byId('flat-ceiling-1GiB'), 'peakMiB')))} at 1 GiB; ` +
+        `RSS after the last upload within 10 % of before the first: ours ${x(growth(byId('flat-ours')))}, ceiling ${x(growth(byId('flat-ceiling')))}`,
+    );
+  }
+
   const progress = cases.filter((c) => c.summary.progressP50 && c.kind !== 'idle');
   if (progress.length) {
     print();

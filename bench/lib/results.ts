@@ -7,7 +7,7 @@ import type { OursRun } from '../cases/ours';
 import type { Usage } from '../cases/usage';
 import { MiB, percentile, summarize, type Summary } from './stats';
 
-export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'create' | 'idle' | 'rtt' | 'profile';
+export type CaseKind = 'ceiling' | 'ceiling-mpu' | 'ours' | 'tus' | 'memory' | 'flat' | 'create' | 'idle' | 'rtt' | 'profile';
 
 /** One row of a table: a case at one setting, with its runs' metrics and their median/min/max. */
 export interface CaseResult {
@@ -24,6 +24,9 @@ export interface CaseResult {
 }
 
 export const METRICS: Record<string, string> = {
+  rssBeforeMiB: 'flat case: runtime workerd RSS before this upload (settled), MiB',
+  peakMiB: 'flat case: runtime workerd peak RSS during this upload, MiB',
+  rssAfterMiB: 'flat case: runtime workerd RSS after this upload (settled), MiB',
   mbps: 'throughput, MB/s (10^6 bytes/s), to the last byte stored',
   seconds: 'seconds to the last part/put answered',
   readySeconds: 'seconds to ready (ours: assembly + validation included)',
