@@ -9,8 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { rawMultipart, singlePut } from './cases/ceiling';
 import { createLatency } from './cases/create';
-import { ceilingSameWork, flatRun, oursDefault, runtimePid } from './cases/memory-flat';
-import { HeapProbe } from './lib/inspector';
+import { ceilingSameWork, flatRun, oursDefault } from './cases/memory-flat';
 import { idleProgress } from './cases/progress-idle';
 import { roundTrips } from './cases/round-trips';
 import { uploadOurs } from './cases/ours';
@@ -224,21 +223,14 @@ async function main(): Promise<void> {
     ] as const) {
       await guard(`flat ${name}`, () => withServer(start, async (server) => {
         await work(server, warmPath, 0);
-        const pid = runtimePid(server);
-        const probe = pid === undefined ? undefined : await HeapProbe.open(pid).catch(() => undefined);
-        if (!probe) warnings.push(`flat ${name}: no inspector on the runtime workerd; isolate heap not measured`);
-        try {
-          for (let run = 1; run <= options.flatUploads; run++) {
-            log(`flat memory, ${name}, upload ${run}/${options.flatUploads} of ${sizeLabel(size)}`);
-            const r = await measure(server, `flat ${name} run ${run}`, warnings, () => flatRun(server, () => work(server, path, run), probe));
-            results.add(`flat-${name}`, 'flat', `${name}: ${options.flatUploads} × ${sizeLabel(size)}`, { server: name }, { ...r }, size);
-          }
-          log(`flat memory, ${name}, one upload of 1 GiB`);
-          const r = await measure(server, `flat ${name} 1 GiB`, warnings, () => flatRun(server, () => work(server, big, 1000), probe));
-          results.add(`flat-${name}-1GiB`, 'flat', `${name}: 1 GiB`, { server: name }, { ...r }, GiB);
-        } finally {
-          probe?.close();
+        for (let run = 1; run <= options.flatUploads; run++) {
+          log(`flat memory, ${name}, upload ${run}/${options.flatUploads} of ${sizeLabel(size)}`);
+          const r = await measure(server, `flat ${name} run ${run}`, warnings, () => flatRun(server, () => work(server, path, run)));
+          results.add(`flat-${name}`, 'flat', `${name}: ${options.flatUploads} × ${sizeLabel(size)}`, { server: name }, { ...r }, size);
         }
+        log(`flat memory, ${name}, one upload of 1 GiB`);
+        const r = await measure(server, `flat ${name} 1 GiB`, warnings, () => flatRun(server, () => work(server, big, 1000)));
+        results.add(`flat-${name}-1GiB`, 'flat', `${name}: 1 GiB`, { server: name }, { ...r }, GiB);
       }));
     }
   }

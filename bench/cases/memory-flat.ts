@@ -5,11 +5,8 @@
  * it settles), and its peak during each. The ceiling's "same work" is what our pipeline does to
  * the bytes: one streaming put() of the file, then reading it back whole for a SHA-256 (our
  * processing pass), then delete. Ours is our client with default settings, to `ready`, then DELETE.
- * Beside the RSS, the Worker isolate's own heap through the inspector (bench/lib/inspector.ts):
- * how much of the process is our JavaScript and its buffers, and how much is everything else.
  */
 import { openAsBlob } from 'node:fs';
-import type { HeapProbe } from '../lib/inspector';
 import { memory, ProcessMeter } from '../lib/procs';
 import type { BenchServer } from '../lib/servers';
 import { MiB } from '../lib/stats';
@@ -23,17 +20,7 @@ export interface FlatRun {
   peakMiB: number;
   /** Its RSS once the upload is done and the server idle again, MiB. */
   rssAfterMiB: number;
-  /** The isolate's V8 heap (live objects) at its largest during the upload, sampled every 250 ms, MiB. */
-  heapPeakMiB?: number;
-  /** ArrayBuffer backing stores (bodies, chunks, WASM memory) at their largest, MiB. */
-  buffersPeakMiB?: number;
-  /** The isolate's live heap after the upload and a full garbage collection, MiB. */
-  heapAfterMiB?: number;
 }
-
-/** The runtime workerd's pid (the process that runs the Worker). */
-export const runtimePid = (server: BenchServer): number | undefined =>
-  server.groups.find((group) => group.name === 'workerd:runtime')?.pids()[0];
 
 const runtimeRss = (server: BenchServer) => {
   const runtime = server.groups.find((group) => group.name === 'workerd:runtime');
@@ -74,18 +61,8 @@ export async function oursDefault(server: BenchServer, path: string): Promise<nu
 }
 
 /** One upload measured for the flat-memory table: RSS before, peak, RSS after (settled). */
-export async function flatRun(server: BenchServer, work: () => Promise<number>, probe?: HeapProbe): Promise<FlatRun> {
+export async function flatRun(server: BenchServer, work: () => Promise<number>): Promise<FlatRun> {
   const rssBeforeMiB = await settledRss(server);
-  const stopSampling = probe?.sample();
   const peakMiB = await work();
-  const heap = await stopSampling?.();
-  const rssAfterMiB = await settledRss(server);
-  const after = await probe?.usage(true).catch(() => undefined);
-  return {
-    rssBeforeMiB,
-    peakMiB,
-    rssAfterMiB,
-    ...(heap ? { heapPeakMiB: heap.usedSize / MiB, buffersPeakMiB: heap.backingStorageSize / MiB } : {}),
-    ...(after ? { heapAfterMiB: after.usedSize / MiB } : {}),
-  };
+  return { rssBeforeMiB, peakMiB, rssAfterMiB: await settledRss(server) };
 }

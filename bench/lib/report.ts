@@ -173,7 +173,7 @@ export function printReport(results: BenchResults): void {
     print('    ceiling = put() + read back and SHA-256 (the work our processing does) + delete; ours = our client, defaults, to ready, then DELETE');
     print(
       table(
-        ['server', 'uploads', 'RSS before the first MiB', 'RSS after each (settled) MiB', 'after last / before first', 'peak MiB (median)', 'isolate heap peak MiB', 'buffers peak MiB', 'heap after GC MiB'],
+        ['server', 'uploads', 'RSS before the first MiB', 'RSS after each (settled) MiB', 'after last / before first', 'peak MiB (median)'],
         flat.map((row) => {
           const start = row.runs[0]?.rssBeforeMiB ?? Number.NaN;
           const end = row.runs.at(-1)?.rssAfterMiB ?? Number.NaN;
@@ -184,9 +184,6 @@ export function printReport(results: BenchResults): void {
             row.runs.map((r) => num(r.rssAfterMiB!, 0)).join(' '),
             x(end / start),
             cell(row.summary.peakMiB, 0),
-            cell(row.summary.heapPeakMiB, 1),
-            cell(row.summary.buffersPeakMiB, 1),
-            row.runs.map((r) => num(r.heapAfterMiB ?? Number.NaN, 1)).join(' '),
           ];
         }),
       ),
