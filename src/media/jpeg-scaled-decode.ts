@@ -1,9 +1,13 @@
 /**
  * @module A baseline JPEG decoder that decodes at 1/2, 1/4 or 1/8 scale in the DCT domain (like libjpeg's
  * scaled decoding): only the low-frequency coefficients of each block are inverse-transformed, so a 12 MP
- * photo costs a few MB of pixels instead of a full-size frame. Pure JS, no runtime imports. Progressive,
- * arithmetic-coded, 12-bit, CMYK and lossless JPEGs throw `UnsupportedJpeg` so a caller can fall back.
+ * photo costs a few MB of pixels instead of a full-size frame. Each component is decoded at its own
+ * resolution (subsampled chroma stays subsampled) into a plane, which the derivative path resizes and
+ * re-encodes as is; `decodeJpegScaled` converts to RGBA for other callers. Pure JS, no runtime imports.
+ * Progressive, arithmetic-coded, 12-bit, CMYK and lossless JPEGs throw `UnsupportedJpeg` so a caller can
+ * fall back.
  */
+import { chromaSize, flatPlane, resizePlane, rgbaFromPlanes, yccFromRgba, type Plane, type YccImage } from './planes';
 
 /** A JPEG this decoder does not handle (as opposed to a broken one). */
 export class UnsupportedJpeg extends Error {
@@ -113,6 +117,12 @@ class BitReader {
     return (this.buffer >>> (this.count - n)) & ((1 << n) - 1);
   }
 
+  /** Drops `n` bits (a coefficient the reduced IDCT does not use). */
+  skip(n: number): void {
+    if (this.count < n) this.fill();
+    this.count -= n;
+  }
+
   bits(n: number): number {
     if (n === 0) return 0;
     const v = this.peek(n);
@@ -169,56 +179,121 @@ interface Component {
   h: number;
   v: number;
   tq: number;
-  /** Output samples a block yields across and down at the chosen scale. */
+  /** Samples a block yields across and down (8/scale, or more for subsampled chroma with `fullChroma`). */
   nx: number;
   ny: number;
   blocksPerLine: number;
   blocksPerColumn: number;
-  /** Samples at output resolution, one byte each; `stride` wide. */
+  /** The component's samples, one byte each; `stride` wide. */
   plane: Uint8Array;
   stride: number;
+  /** The samples that belong to the picture, across and down (the rest is block padding). */
+  width: number;
+  height: number;
   pred: number;
 }
 
-/** cos((2x + 1)uπ / 2N) · C(u) for the N-point inverse DCT, x and u < N, with C(0) = 1/√2. */
+/** cos((2x + 1)uπ / 2N) for the N-point inverse DCT, x and u < N (N = 1, 2, 4, 8). */
 const COS: Record<number, Float32Array> = {};
 for (const n of [1, 2, 4, 8]) {
   const t = new Float32Array(n * n);
-  for (let x = 0; x < n; x++) for (let u = 0; u < n; u++) t[x * n + u] = (u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
+  for (let x = 0; x < n; x++) for (let u = 0; u < n; u++) t[x * n + u] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
   COS[n] = t;
+}
+const C1 = Math.cos(Math.PI / 8);
+const C3 = Math.cos((3 * Math.PI) / 8);
+
+/** Where each zigzag coefficient goes in an nx×ny block (row-major; -1 when the reduced IDCT ignores it), and its multiplier. */
+interface CoefficientMap {
+  at: Int8Array;
+  mult: Float32Array;
 }
 
 /**
- * Reduced inverse DCT: from the nx×ny lowest coefficients (natural order, dequantised) straight to nx×ny
- * samples. With the 8-point coefficients, f(x, y) = ¼ Σu<nx Σv<ny C(u)C(v) F(u, v) cos… cos… keeps the
- * block's mean (F(0,0)/8) and is the exact IDCT at 8.
+ * The reduced inverse DCT takes the nx×ny lowest coefficients of the 8-point transform straight to nx×ny
+ * samples: f(x, y) = ¼ Σu<nx Σv<ny C(u)C(v) F(u, v) cos((2x + 1)uπ / 2nx) cos((2y + 1)vπ / 2ny),
+ * C(0) = 1/√2, which keeps the block's mean (F(0,0)/8) and is the exact IDCT at 8. The constant factors
+ * are folded into the dequantisation: C(u)C(v)/4 and, for the 4×4 transform (`idct4`), the cos(π/4) of
+ * its u = 2 and v = 2 terms.
  */
-function idctReduced(coef: Float32Array, nx: number, ny: number, tmp: Float32Array, out: Uint8Array, offset: number, stride: number): void {
+function coefficientMap(quant: Float32Array, nx: number, ny: number): CoefficientMap {
+  const at = new Int8Array(64).fill(-1);
+  const mult = new Float32Array(64);
+  const four = nx === 4 && ny === 4;
+  const factor = (u: number) => (u === 0 || (four && u === 2) ? Math.SQRT1_2 : 1);
+  for (let k = 0; k < 64; k++) {
+    const u = ZIGZAG[k]! & 7;
+    const v = ZIGZAG[k]! >> 3;
+    if (u >= nx || v >= ny) continue;
+    at[k] = v * nx + u;
+    mult[k] = (quant[k]! * factor(u) * factor(v)) / 4; // DQT is in zigzag order too
+  }
+  return { at, mult };
+}
+
+/** The 4-point IDCT (even/odd halves) on rows, then columns, of prepared coefficients; writes 4×4 samples. */
+function idct4(c: Float32Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 16; r += 4) {
+    const f0 = c[r]!, f1 = c[r + 1]!, f2 = c[r + 2]!, f3 = c[r + 3]!;
+    const e0 = f0 + f2, e1 = f0 - f2, o0 = C1 * f1 + C3 * f3, o1 = C3 * f1 - C1 * f3;
+    c[r] = e0 + o0;
+    c[r + 1] = e1 + o1;
+    c[r + 2] = e1 - o1;
+    c[r + 3] = e0 - o0;
+  }
+  for (let x = 0; x < 4; x++) {
+    const f0 = c[x]!, f1 = c[4 + x]!, f2 = c[8 + x]!, f3 = c[12 + x]!;
+    const e0 = f0 + f2 + 128.5, e1 = f0 - f2 + 128.5, o0 = C1 * f1 + C3 * f3, o1 = C3 * f1 - C1 * f3;
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    let v = e0 + o0;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 + o1;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 - o1;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e0 - o0;
+    out[o + 3 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+/** The nx×ny IDCT by its matrices (any size but the 4×4 of 1/2 scale), rows then columns. */
+function idctN(c: Float32Array, nx: number, ny: number, tmp: Float32Array, out: Uint8Array, o: number, stride: number): void {
   const cx = COS[nx]!;
   const cy = COS[ny]!;
-  // Rows: tmp[v][x] = Σu C(u) F(u, v) cos((2x + 1)uπ / 2nx)
   for (let v = 0; v < ny; v++) {
     for (let x = 0; x < nx; x++) {
       let sum = 0;
-      for (let u = 0; u < nx; u++) sum += cx[x * nx + u]! * coef[v * 8 + u]!;
-      tmp[v * 8 + x] = sum;
+      for (let u = 0; u < nx; u++) sum += cx[x * nx + u]! * c[v * nx + u]!;
+      tmp[v * nx + x] = sum;
     }
   }
   for (let y = 0; y < ny; y++) {
     for (let x = 0; x < nx; x++) {
-      let sum = 0;
-      for (let v = 0; v < ny; v++) sum += cy[y * ny + v]! * tmp[v * 8 + x]!;
-      const value = sum / 4 + 128.5;
-      out[offset + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      let sum = 128.5;
+      for (let v = 0; v < ny; v++) sum += cy[y * ny + v]! * tmp[v * nx + x]!;
+      out[o + y * stride + x] = sum < 0 ? 0 : sum > 255 ? 255 : sum;
     }
   }
 }
 
+/** What `decodeJpegPlanes` returns: a plane per component. */
+export interface JpegPlanes {
+  /** `ycc`: Y, Cb, Cr (JFIF); `rgb`: R, G, B (an Adobe "no transform" or R, G, B-named file); `gray`: one plane. */
+  colour: 'ycc' | 'rgb' | 'gray';
+  planes: Plane[];
+  /** The picture at 1/scale (`scaledSize`); a fully sampled component's plane is this size, subsampled ones smaller. */
+  width: number;
+  height: number;
+}
+
 /**
- * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at 1/`scale`. Throws `UnsupportedJpeg` for what it
- * does not handle and `Error` for corrupt or truncated data.
+ * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at 1/`scale` into planes: each component at 1/scale
+ * of its own resolution (subsampled chroma stays so: the cheapest, and all a 4:2:0 re-encode needs) or,
+ * with `fullChroma`, subsampled components with up to all 8×8 samples a block holds, as near the picture's
+ * resolution as that gets (for RGBA). Throws `UnsupportedJpeg` for what it does not handle and `Error` for
+ * corrupt or truncated data.
  */
-export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels {
+export function decodeJpegPlanes(bytes: Uint8Array, scale: Scale, fullChroma = false): JpegPlanes {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('not a JPEG');
   const quant: (Float32Array | undefined)[] = [];
   const dcTables: (Huffman | undefined)[] = [];
@@ -287,31 +362,30 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
         if (seg[0] !== 8) throw new UnsupportedJpeg(`${seg[0]}-bit samples`);
         height = (seg[1]! << 8) | seg[2]!;
         width = (seg[3]! << 8) | seg[4]!;
-        const n = seg[5]!;
+        const count = seg[5]!;
         if (width === 0 || height === 0) throw new UnsupportedJpeg('height defined by DNL');
-        if (n !== 1 && n !== 3) throw new UnsupportedJpeg(`${n} components (CMYK?)`);
+        if (count !== 1 && count !== 3) throw new UnsupportedJpeg(`${count} components (CMYK?)`);
         components = [];
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < count; i++) {
           const h = seg[7 + i * 3]! >> 4;
           const v = seg[7 + i * 3]! & 15;
           if (h < 1 || h > 4 || v < 1 || v > 4) throw new Error('bad sampling factors');
-          components.push({ id: seg[6 + i * 3]!, h, v, tq: seg[8 + i * 3]!, nx: 0, ny: 0, blocksPerLine: 0, blocksPerColumn: 0, plane: new Uint8Array(0), stride: 0, pred: 0 });
+          components.push({ id: seg[6 + i * 3]!, h, v, tq: seg[8 + i * 3]!, nx: 0, ny: 0, blocksPerLine: 0, blocksPerColumn: 0, plane: new Uint8Array(0), stride: 0, width: 0, height: 0, pred: 0 });
         }
         hmax = Math.max(...components.map((c) => c.h));
         vmax = Math.max(...components.map((c) => c.v));
         mcusPerLine = Math.ceil(width / (8 * hmax));
         mcusPerColumn = Math.ceil(height / (8 * vmax));
         for (const c of components) {
-          // A block spans 8·hmax/h image pixels across; at 1/scale that is nx output samples.
-          const nx = (8 * hmax) / c.h / scale;
-          const ny = (8 * vmax) / c.v / scale;
-          if (![1, 2, 4, 8].includes(nx) || ![1, 2, 4, 8].includes(ny)) throw new UnsupportedJpeg(`sampling ${c.h}×${c.v} at 1/${scale}`);
-          c.nx = nx;
-          c.ny = ny;
+          // A block spans 8 of its component's samples, 8·hmax/h of the picture's (T.81 A.1.1).
+          c.nx = samplesPerBlock(hmax, c.h, scale, fullChroma);
+          c.ny = samplesPerBlock(vmax, c.v, scale, fullChroma);
           c.blocksPerLine = mcusPerLine * c.h;
           c.blocksPerColumn = mcusPerColumn * c.v;
-          c.stride = c.blocksPerLine * nx;
-          c.plane = new Uint8Array(c.stride * c.blocksPerColumn * ny);
+          c.stride = c.blocksPerLine * c.nx;
+          c.plane = new Uint8Array(c.stride * c.blocksPerColumn * c.ny);
+          c.width = Math.ceil((Math.ceil((width * c.h) / hmax) * c.nx) / 8);
+          c.height = Math.ceil((Math.ceil((height * c.v) / vmax) * c.ny) / 8);
         }
         break;
       }
@@ -326,20 +400,20 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
         break;
       case 0xda: {
         if (components.length === 0) throw new Error('scan before frame');
-        const n = seg[0]!;
+        const count = seg[0]!;
         const inScan: Component[] = [];
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < count; i++) {
           const c = components.find((x) => x.id === seg[1 + i * 2]);
           if (!c) throw new Error('scan names an unknown component');
           const tables = seg[2 + i * 2]!;
           if (!dcTables[tables >> 4] || !acTables[tables & 15] || !quant[c.tq]) throw new Error('missing table');
           inScan.push(c);
         }
-        const tableIds = Array.from({ length: n }, (_, i) => seg[2 + i * 2]!);
+        const tableIds = Array.from({ length: count }, (_, i) => seg[2 + i * 2]!);
         const frame = { width, height, hmax, vmax, mcusPerLine, mcusPerColumn };
         const dc = tableIds.map((t) => dcTables[t >> 4]!);
         const ac = tableIds.map((t) => acTables[t & 15]!);
-        o = decodeScan(bytes, end, frame, inScan, dc, ac, inScan.map((c) => quant[c.tq]!), restartInterval);
+        o = decodeScan(bytes, end, frame, inScan, dc, ac, inScan.map((c) => coefficientMap(quant[c.tq]!, c.nx, c.ny)), restartInterval);
         scans++;
         continue;
       }
@@ -352,36 +426,47 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
   }
   if (scans === 0 || components.length === 0) throw new Error('no image data');
 
-  const out = scaledSize(width, height, scale);
-  const rgba = new Uint8Array(out.width * out.height * 4);
+  // Drop the block padding: rows move down in place, so no second buffer.
+  const planes = components.map((c): Plane => {
+    if (c.stride !== c.width) for (let y = 1; y < c.height; y++) c.plane.copyWithin(y * c.width, y * c.stride, y * c.stride + c.width);
+    return { data: c.plane.subarray(0, c.width * c.height), width: c.width, height: c.height };
+  });
   // Three components are YCbCr unless an Adobe marker says "no transform" or the ids spell R, G, B.
   const rgb = components.length === 3 && (adobeTransform === 0 || (!jfif && adobeTransform === null && components[0]!.id === 82 && components[1]!.id === 71));
-  const [a, b, c] = components;
-  for (let y = 0; y < out.height; y++) {
-    for (let x = 0; x < out.width; x++) {
-      const p = (y * out.width + x) * 4;
-      const y0 = a!.plane[y * a!.stride + x]!;
-      if (!b || !c) {
-        rgba[p] = rgba[p + 1] = rgba[p + 2] = y0;
-      } else if (rgb) {
-        rgba[p] = y0;
-        rgba[p + 1] = b.plane[y * b.stride + x]!;
-        rgba[p + 2] = c.plane[y * c.stride + x]!;
-      } else {
-        const cb = b.plane[y * b.stride + x]! - 128;
-        const cr = c.plane[y * c.stride + x]! - 128;
-        // Uint8Array stores clamp nothing: clamp by hand (JFIF / ITU-R BT.601 full range).
-        const r = y0 + 1.402 * cr + 0.5;
-        const g = y0 - 0.344136 * cb - 0.714136 * cr + 0.5;
-        const bl = y0 + 1.772 * cb + 0.5;
-        rgba[p] = r < 0 ? 0 : r > 255 ? 255 : r;
-        rgba[p + 1] = g < 0 ? 0 : g > 255 ? 255 : g;
-        rgba[p + 2] = bl < 0 ? 0 : bl > 255 ? 255 : bl;
-      }
-      rgba[p + 3] = 255;
-    }
-  }
-  return { data: rgba, ...out };
+  return { colour: components.length === 1 ? 'gray' : rgb ? 'rgb' : 'ycc', planes, ...scaledSize(width, height, scale) };
+}
+
+/**
+ * Samples a block yields along a side: 8/scale, or with `fullChroma` as many more (up to 8) as the
+ * component is subsampled by, when that is a power of two.
+ */
+function samplesPerBlock(max: number, factor: number, scale: Scale, fullChroma: boolean): number {
+  const n = 8 / scale;
+  const ratio = max / factor;
+  if (!fullChroma || !Number.isInteger(ratio) || (ratio & (ratio - 1)) !== 0) return n;
+  return Math.min(8, n * ratio);
+}
+
+/** Decodes a baseline JPEG at 1/`scale` to opaque RGBA (chroma decoded as finely as its blocks allow, then interpolated). */
+export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels {
+  const decoded = decodeJpegPlanes(bytes, scale, true);
+  return rgbaFromPlanes(decoded.planes, decoded.colour === 'ycc', decoded.width, decoded.height);
+}
+
+/**
+ * Decodes a baseline JPEG at 1/`scale` to YCbCr planes as they are stored (subsampled chroma stays so):
+ * what the derivative path resizes and re-encodes. Grey gets neutral chroma; an RGB-coded file is converted.
+ */
+export function decodeJpegYcc(bytes: Uint8Array, scale: Scale): YccImage {
+  const decoded = decodeJpegPlanes(bytes, scale);
+  const { width, height, planes } = decoded;
+  if (decoded.colour === 'rgb') return yccFromRgba(rgbaFromPlanes(planes, false, width, height));
+  // Luma is the picture's size unless a file samples it below its chroma (legal, never seen in the wild).
+  const y = resizePlane(planes[0]!, width, height);
+  if (decoded.colour === 'ycc') return { y, cb: planes[1]!, cr: planes[2]! };
+  const chroma = chromaSize(width, height);
+  const neutral = flatPlane(chroma.width, chroma.height, 128);
+  return { y, cb: neutral, cr: neutral };
 }
 
 interface Frame {
@@ -401,7 +486,7 @@ function decodeScan(
   inScan: Component[],
   dc: Huffman[],
   ac: Huffman[],
-  qt: Float32Array[],
+  maps: CoefficientMap[],
   restartInterval: number,
 ): number {
   const reader = new BitReader(bytes, start);
@@ -410,10 +495,13 @@ function decodeScan(
   for (const c of inScan) c.pred = 0;
 
   const decodeBlock = (i: number, c: Component, row: number, col: number): void => {
-    coef.fill(0);
-    const q = qt[i]!;
+    const { at, mult } = maps[i]!;
+    const nx = c.nx;
+    const ny = c.ny;
+    coef.fill(0, 0, nx * ny);
     c.pred += reader.receiveExtend(reader.decode(dc[i]!));
-    coef[0] = c.pred * q[0]!;
+    coef[0] = c.pred * mult[0]!;
+    let anyAc = false;
     const table = ac[i]!;
     for (let k = 1; k < 64; ) {
       const rs = reader.decode(table);
@@ -426,10 +514,23 @@ function decodeScan(
       }
       k += run;
       if (k > 63) throw new Error('coefficient index out of range');
-      coef[ZIGZAG[k]!] = reader.receiveExtend(size) * q[k]!;
+      const p = at[k]!;
+      if (p >= 0) {
+        coef[p] = reader.receiveExtend(size) * mult[k]!;
+        anyAc = true;
+      } else reader.skip(size);
       k++;
     }
-    idctReduced(coef, c.nx, c.ny, tmp, c.plane, row * c.ny * c.stride + col * c.nx, c.stride);
+    const plane = c.plane;
+    const stride = c.stride;
+    const o = row * ny * stride + col * nx;
+    if (!anyAc) {
+      // A flat block (common in smooth areas and in chroma): its mean everywhere.
+      const v = coef[0]! + 128.5;
+      const value = v < 0 ? 0 : v > 255 ? 255 : v;
+      for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
+    } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
+    else idctN(coef, nx, ny, tmp, plane, o, stride);
   };
 
   // A scan of one component is not interleaved: one block per unit, across the component's own size in
@@ -437,13 +538,13 @@ function decodeScan(
   const single = inScan.length === 1 ? inScan[0]! : null;
   const perLine = single ? Math.ceil(Math.ceil((frame.width * single.h) / frame.hmax) / 8) : frame.mcusPerLine;
   const lines = single ? Math.ceil(Math.ceil((frame.height * single.v) / frame.vmax) / 8) : frame.mcusPerColumn;
-  for (let n = 0, units = perLine * lines; n < units; n++) {
-    if (restartInterval > 0 && n > 0 && n % restartInterval === 0) {
+  for (let u = 0, units = perLine * lines; u < units; u++) {
+    if (restartInterval > 0 && u > 0 && u % restartInterval === 0) {
       reader.restart();
       for (const c of inScan) c.pred = 0;
     }
-    const row = Math.floor(n / perLine);
-    const col = n % perLine;
+    const row = Math.floor(u / perLine);
+    const col = u % perLine;
     if (single) decodeBlock(0, single, row, col);
     else {
       for (let i = 0; i < inScan.length; i++) {

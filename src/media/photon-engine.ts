@@ -1,15 +1,18 @@
 /**
- * @module The default ImageEngine, built on photon (WASM). Baseline JPEGs are decoded at reduced scale in
- * JS (jpeg-scaled-decode), everything else by photon; downscaling, orientation and alpha flattening run in
- * JS (resample), and the lossy JPEGs are encoded in JS at 4:2:0 (jpeg-encode). Every decode is planned
+ * @module The default ImageEngine, built on photon (WASM). Baseline JPEGs are decoded once per image at
+ * reduced scale in JS (jpeg-scaled-decode) to Y, Cb, Cr planes, which are resized, oriented and encoded at
+ * 4:2:0 (planes, jpeg-encode) without ever becoming RGB; everything else is decoded by photon and
+ * downscaled, oriented and flattened in JS (resample) before joining that path. Every decode is planned
  * against a memory budget first.
  */
 import { initPhoton, PhotonImage } from '@cf-wasm/photon';
 import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitSpec, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
 import { completenessProblem, displaySize, IMAGE_INFO_BYTES, readImageInfo, type ImageInfo } from './image-info';
-import { decodeJpegScaled, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
-import { encodeJpeg420 } from './jpeg-encode';
+import { decodeJpegYcc, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
+import { encodeJpegYcc } from './jpeg-encode';
+import { resizeYcc, yccFromRgba, type YccImage } from './planes';
 import { resampleArea, type Pixels } from './resample';
+import type { Orientation } from './image-info';
 
 const MiB = 1024 * 1024;
 
@@ -22,7 +25,10 @@ const MiB = 1024 * 1024;
  */
 export const DECODE_BYTES_PER_PIXEL = { jpeg: 13.5, progressiveJpeg: 16, png: 14.5, gif: 13.5, webp: 16 } as const;
 
-/** The scaled JPEG decoder's bytes per output pixel: three one-byte planes and the RGBA result. */
+/**
+ * The scaled JPEG decoder's bytes per output pixel: its planes (1.5 B/px at 4:2:0, 3 at 4:4:4) and,
+ * for the rare RGB-coded file, an RGBA copy (4 B/px); errs towards refusing for the common case.
+ */
 const SCALED_BYTES_PER_PIXEL = 7;
 
 /**
@@ -164,45 +170,29 @@ export class PhotonEngine implements ImageEngine {
     }
     if (specs.length === 0) return { ok: true, derivatives: [] };
 
-    let largest: Pixels | string | typeof UNSUPPORTED;
+    let source: Source | string | typeof UNSUPPORTED;
     if (plan.decoder === 'scaled-jpeg') {
-      largest = this.decodeScaled(input, header, plan.scale, widest);
-      // A JPEG the scaled decoder does not handle (CMYK, 12-bit, unusual sampling) goes to photon if it fits.
-      if (largest === UNSUPPORTED) {
+      source = decodeScaled(input, header, plan.scale);
+      // A JPEG the scaled decoder does not handle (CMYK, 12-bit) goes to photon if it fits.
+      if (source === UNSUPPORTED) {
         const fallback = estimatePhotonBytes(header, input.length, widest);
         const budget = (this.options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - photonHealth.lostBytes;
-        largest = fallback <= budget ? this.decodeWithPhoton(input, header, widest, fallback) : `image too large for photon (~${mib(fallback)}) and not decodable at reduced scale`;
+        source = fallback <= budget ? this.decodeWithPhoton(input, header, widest, fallback) : `image too large for photon (~${mib(fallback)}) and not decodable at reduced scale`;
       }
     } else {
-      largest = this.decodeWithPhoton(input, header, widest, plan.bytes);
+      source = this.decodeWithPhoton(input, header, widest, plan.bytes);
     }
-    if (typeof largest === 'string') return skipped(largest);
-    const source = largest;
-
-    // Smaller variants are averaged down from the largest: cheap, and the full image is long freed.
-    const derivatives = specs.map((spec) => {
-      const size = fitSpec(source.width, source.height, spec);
-      const pixels = size.width === source.width ? source : resampleArea(source, size.width, size.height, 1);
-      return { variant: spec.variant, ...size, type: OUTPUT_TYPE, bytes: encodeJpeg420(pixels, spec.quality) };
+    if (typeof source === 'string') return skipped(source);
+    const images = sized(source, header, widest, specs);
+    const derivatives = specs.map((spec, i) => {
+      const image = images[i]!;
+      return { variant: spec.variant, width: image.y.width, height: image.y.height, type: OUTPUT_TYPE, bytes: encodeJpegYcc(image, spec.quality) };
     });
     return { ok: true, derivatives };
   }
 
-  /** Scaled JS decode, then orientation and the exact size of the widest derivative; a string says why not. */
-  private decodeScaled(input: Uint8Array, info: ImageInfo, scale: Scale, widest: number): Pixels | string | typeof UNSUPPORTED {
-    let decoded: Pixels;
-    try {
-      decoded = decodeJpegScaled(input, scale);
-    } catch (error) {
-      if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
-      // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
-      return `decode failed: ${message(error)}`;
-    }
-    return orientedTarget(decoded, info, widest);
-  }
-
   /** photon decode (after a completeness walk, since a panic leaks), then the JS downscale off its buffer. */
-  private decodeWithPhoton(input: Uint8Array, info: ImageInfo, widest: number, estimate: number): Pixels | string {
+  private decodeWithPhoton(input: Uint8Array, info: ImageInfo, widest: number, estimate: number): Source | string {
     const problem = completenessProblem(input, info.type);
     if (problem) return `decode failed: ${problem}`;
     let decoded: PhotonImage | undefined;
@@ -215,7 +205,7 @@ export class PhotonEngine implements ImageEngine {
       // valid until the next WASM call, so it is read in one synchronous pass.
       const view: unknown = decoded.get_image_data().data;
       if (!(view instanceof Uint8ClampedArray) || view.length !== width * height * 4) return 'unexpected pixel buffer from photon';
-      return orientedTarget({ data: view, width, height }, info, widest);
+      return { image: yccFromRgba(orientedTarget({ data: view, width, height }, info, widest)), orientation: 1 };
     } catch (error) {
       if (error instanceof WebAssembly.RuntimeError) {
         photonHealth.traps++;
@@ -230,13 +220,61 @@ export class PhotonEngine implements ImageEngine {
 
 const UNSUPPORTED = Symbol('unsupported');
 
+/** A decoded picture and the orientation still to apply to it (1 once applied). */
+interface Source {
+  image: YccImage;
+  orientation: Orientation;
+}
+
+/** Scaled JS decode to planes as stored; a string says why not. */
+function decodeScaled(input: Uint8Array, info: ImageInfo, scale: Scale): Source | string | typeof UNSUPPORTED {
+  try {
+    return { image: decodeJpegYcc(input, scale), orientation: info.orientation };
+  } catch (error) {
+    if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
+    // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
+    return `decode failed: ${message(error)}`;
+  }
+}
+
 /** Downscales a decoded image (stored orientation) to the widest derivative as displayed, upright. */
 function orientedTarget(decoded: Pixels, info: ImageInfo, widest: number): Pixels {
-  // The decoded size, not the header's: a reduced decode is 1/scale of it, rounded up.
-  const shown = displaySize({ width: decoded.width, height: decoded.height, orientation: info.orientation });
+  const size = widestSize(displaySize({ width: decoded.width, height: decoded.height, orientation: info.orientation }), info, widest);
+  return resampleArea(decoded, size.width, size.height, info.orientation);
+}
+
+/** The widest derivative's size as displayed, never more than the decoded picture as `shown` (it may be 1/scale of the image). */
+function widestSize(shown: { width: number; height: number }, info: ImageInfo, widest: number): { width: number; height: number } {
   const full = displaySize(info);
   const target = fitWidth(full.width, full.height, widest);
-  return resampleArea(decoded, Math.min(target.width, shown.width), Math.min(target.height, shown.height), info.orientation);
+  return { width: Math.min(target.width, shown.width), height: Math.min(target.height, shown.height) };
+}
+
+/**
+ * Each spec's picture, upright: the widest from the source (resized as stored, then oriented, so the
+ * orientation runs on the small image), each other one from the smallest picture made so far that
+ * still covers it (area averaging a smaller picture is cheaper and looks the same).
+ */
+function sized(source: Source, info: ImageInfo, widest: number, specs: DerivativeSpec[]): YccImage[] {
+  const { image, orientation } = source;
+  const largest = widestSize(displaySize({ width: image.y.width, height: image.y.height, orientation }), info, widest);
+  const targets = specs.map((spec) => fitSpec(largest.width, largest.height, spec));
+  const made: YccImage[] = [];
+  const out: YccImage[] = new Array<YccImage>(specs.length);
+  // Largest first, so each later one finds a close cover.
+  for (const i of targets.map((_, i) => i).sort((a, b) => targets[b]!.width * targets[b]!.height - targets[a]!.width * targets[a]!.height)) {
+    const { width, height } = targets[i]!;
+    let from: YccImage | undefined;
+    for (const m of made) if (m.y.width >= width && m.y.height >= height && (!from || m.y.width < from.y.width)) from = m;
+    const picture = from
+      ? resizeYcc(from, width, height, 1)
+      : orientation >= 5
+        ? resizeYcc(image, height, width, orientation)
+        : resizeYcc(image, width, height, orientation);
+    made.push(picture);
+    out[i] = picture;
+  }
+  return out;
 }
 
 /** Current size of photon's WASM memory in bytes; it never shrinks, so after work it is that work's peak. */
