@@ -1,20 +1,24 @@
 /**
- * @module A baseline JPEG decoder that decodes at 1/2, 1/4 or 1/8 scale in the DCT domain (like libjpeg's
- * scaled decoding): only the low-frequency coefficients of each block are inverse-transformed, so a 12 MP
- * photo costs a few MB of pixels instead of a full-size frame. Each component is decoded at its own
+ * @module A baseline JPEG decoder that decodes at n/8 scale (n = 1…8) in the DCT domain, like libjpeg's
+ * scale_num/8: only the n×n lowest-frequency coefficients of each block are inverse-transformed, so a
+ * 12 MP photo costs a few MB of pixels instead of a full-size frame. Each component is decoded at its own
  * resolution (subsampled chroma stays subsampled) into a plane, which the derivative path resizes and
  * re-encodes as is; `decodeJpegScaled` converts to RGBA for other callers. Pure JS, no runtime imports.
  * Progressive, arithmetic-coded, 12-bit, CMYK and lossless JPEGs throw `UnsupportedJpeg` so a caller can
  * fall back.
  */
-import { chromaSize, flatPlane, resizePlane, rgbaFromPlanes, yccFromRgba, type Plane, type YccImage } from './planes';
+import { chromaSize, flatPlane, resizePlane, rgbaFromPlanes, yccFromRgb, type Plane, type YccImage } from './planes';
 
 /** A JPEG this decoder does not handle (as opposed to a broken one). */
 export class UnsupportedJpeg extends Error {
   override name = 'UnsupportedJpeg';
 }
 
+/** A reduction by 1/scale (RGBA callers). */
 export type Scale = 1 | 2 | 4 | 8;
+
+/** Output samples per 8×8 block along a side: the picture is decoded at eighths/8 of its size. */
+export type Eighths = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export interface ScaledPixels {
   /** RGBA, row-major, opaque. */
@@ -23,19 +27,19 @@ export interface ScaledPixels {
   height: number;
 }
 
-/** The size `decodeJpegScaled` produces for a `width`×`height` image at 1/`scale`. */
-export const scaledSize = (width: number, height: number, scale: Scale) => ({
-  width: Math.ceil(width / scale),
-  height: Math.ceil(height / scale),
+/** The size a `width`×`height` picture decodes to at `eighths`/8 (rounded up, as libjpeg does). */
+export const reducedSize = (width: number, height: number, eighths: number) => ({
+  width: Math.ceil((width * eighths) / 8),
+  height: Math.ceil((height * eighths) / 8),
 });
 
-/** The strongest reduction that still leaves at least `minWidth`×`minHeight` pixels (1 when none does). */
-export function pickScale(width: number, height: number, minWidth: number, minHeight: number): Scale {
-  for (const scale of [8, 4, 2] as const) {
-    const size = scaledSize(width, height, scale);
-    if (size.width >= minWidth && size.height >= minHeight) return scale;
+/** The strongest reduction that still leaves at least `minWidth`×`minHeight` pixels (8, none, when nothing smaller does). */
+export function pickEighths(width: number, height: number, minWidth: number, minHeight: number): Eighths {
+  for (let eighths = 1; eighths < 8; eighths++) {
+    const size = reducedSize(width, height, eighths);
+    if (size.width >= minWidth && size.height >= minHeight) return eighths as Eighths;
   }
-  return 1;
+  return 8;
 }
 
 // Zigzag position → natural (row-major) position in an 8×8 block.
@@ -179,7 +183,7 @@ interface Component {
   h: number;
   v: number;
   tq: number;
-  /** Samples a block yields across and down (8/scale, or more for subsampled chroma with `fullChroma`). */
+  /** Samples a block yields across and down (the eighths, or more for subsampled chroma with `fullChroma`). */
   nx: number;
   ny: number;
   blocksPerLine: number;
@@ -193,9 +197,9 @@ interface Component {
   pred: number;
 }
 
-/** cos((2x + 1)uπ / 2N) for the N-point inverse DCT, x and u < N (N = 1, 2, 4, 8). */
+/** cos((2x + 1)uπ / 2N) for the N-point inverse DCT, x and u < N (N = 1…8). */
 const COS: Record<number, Float32Array> = {};
-for (const n of [1, 2, 4, 8]) {
+for (let n = 1; n <= 8; n++) {
   const t = new Float32Array(n * n);
   for (let x = 0; x < n; x++) for (let u = 0; u < n; u++) t[x * n + u] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
   COS[n] = t;
@@ -203,9 +207,10 @@ for (const n of [1, 2, 4, 8]) {
 const C1 = Math.cos(Math.PI / 8);
 const C3 = Math.cos((3 * Math.PI) / 8);
 
-/** Where each zigzag coefficient goes in an nx×ny block (row-major; -1 when the reduced IDCT ignores it), and its multiplier. */
+/** Where each zigzag coefficient goes in an nx×ny block (row-major; -1 when the reduced IDCT ignores it), its row, and its multiplier. */
 interface CoefficientMap {
   at: Int8Array;
+  row: Int8Array;
   mult: Float32Array;
 }
 
@@ -218,6 +223,7 @@ interface CoefficientMap {
  */
 function coefficientMap(quant: Float32Array, nx: number, ny: number): CoefficientMap {
   const at = new Int8Array(64).fill(-1);
+  const row = new Int8Array(64);
   const mult = new Float32Array(64);
   const four = nx === 4 && ny === 4;
   const factor = (u: number) => (u === 0 || (four && u === 2) ? Math.SQRT1_2 : 1);
@@ -226,9 +232,10 @@ function coefficientMap(quant: Float32Array, nx: number, ny: number): Coefficien
     const v = ZIGZAG[k]! >> 3;
     if (u >= nx || v >= ny) continue;
     at[k] = v * nx + u;
+    row[k] = v;
     mult[k] = (quant[k]! * factor(u) * factor(v)) / 4; // DQT is in zigzag order too
   }
-  return { at, mult };
+  return { at, row, mult };
 }
 
 /** The 4-point IDCT (even/odd halves) on rows, then columns, of prepared coefficients; writes 4×4 samples. */
@@ -256,22 +263,35 @@ function idct4(c: Float32Array, out: Uint8Array, o: number, stride: number): voi
   }
 }
 
-/** The nx×ny IDCT by its matrices (any size but the 4×4 of 1/2 scale), rows then columns. */
-function idctN(c: Float32Array, nx: number, ny: number, tmp: Float32Array, out: Uint8Array, o: number, stride: number): void {
+/**
+ * The nx×ny IDCT by its matrices (every size but 4×4), rows then columns, over the first `rows`
+ * coefficient rows only (the rest are zero). Output x and n − 1 − x share their terms with the odd ones'
+ * sign flipped (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work.
+ */
+function idctN(c: Float32Array, nx: number, ny: number, rows: number, tmp: Float32Array, out: Uint8Array, o: number, stride: number): void {
   const cx = COS[nx]!;
   const cy = COS[ny]!;
-  for (let v = 0; v < ny; v++) {
-    for (let x = 0; x < nx; x++) {
-      let sum = 0;
-      for (let u = 0; u < nx; u++) sum += cx[x * nx + u]! * c[v * nx + u]!;
-      tmp[v * nx + x] = sum;
+  for (let v = 0; v < rows; v++) {
+    const r = v * nx;
+    for (let x = 0; x < (nx + 1) >> 1; x++) {
+      let even = 0;
+      let odd = 0;
+      for (let u = 0; u < nx; u += 2) even += cx[x * nx + u]! * c[r + u]!;
+      for (let u = 1; u < nx; u += 2) odd += cx[x * nx + u]! * c[r + u]!;
+      tmp[r + x] = even + odd;
+      tmp[r + nx - 1 - x] = even - odd; // the middle of an odd size has no odd terms (cos(uπ/2) = 0)
     }
   }
-  for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) {
-      let sum = 128.5;
-      for (let v = 0; v < ny; v++) sum += cy[y * ny + v]! * tmp[v * nx + x]!;
-      out[o + y * stride + x] = sum < 0 ? 0 : sum > 255 ? 255 : sum;
+  for (let x = 0; x < nx; x++) {
+    for (let y = 0; y < (ny + 1) >> 1; y++) {
+      let even = 128.5; // the level shift, and +0.5 to round (the store truncates)
+      let odd = 0;
+      for (let v = 0; v < rows; v += 2) even += cy[y * ny + v]! * tmp[v * nx + x]!;
+      for (let v = 1; v < rows; v += 2) odd += cy[y * ny + v]! * tmp[v * nx + x]!;
+      let value = even + odd;
+      out[o + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      value = even - odd;
+      if (ny - 1 - y !== y) out[o + (ny - 1 - y) * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
     }
   }
 }
@@ -281,19 +301,19 @@ export interface JpegPlanes {
   /** `ycc`: Y, Cb, Cr (JFIF); `rgb`: R, G, B (an Adobe "no transform" or R, G, B-named file); `gray`: one plane. */
   colour: 'ycc' | 'rgb' | 'gray';
   planes: Plane[];
-  /** The picture at 1/scale (`scaledSize`); a fully sampled component's plane is this size, subsampled ones smaller. */
+  /** The picture at eighths/8 (`reducedSize`); a fully sampled component's plane is this size, subsampled ones smaller. */
   width: number;
   height: number;
 }
 
 /**
- * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at 1/`scale` into planes: each component at 1/scale
- * of its own resolution (subsampled chroma stays so: the cheapest, and all a 4:2:0 re-encode needs) or,
+ * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at `eighths`/8 into planes: each component at that
+ * share of its own resolution (subsampled chroma stays so: the cheapest, and all a 4:2:0 re-encode needs) or,
  * with `fullChroma`, subsampled components with up to all 8×8 samples a block holds, as near the picture's
  * resolution as that gets (for RGBA). Throws `UnsupportedJpeg` for what it does not handle and `Error` for
  * corrupt or truncated data.
  */
-export function decodeJpegPlanes(bytes: Uint8Array, scale: Scale, fullChroma = false): JpegPlanes {
+export function decodeJpegPlanes(bytes: Uint8Array, eighths: Eighths, fullChroma = false): JpegPlanes {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('not a JPEG');
   const quant: (Float32Array | undefined)[] = [];
   const dcTables: (Huffman | undefined)[] = [];
@@ -378,8 +398,8 @@ export function decodeJpegPlanes(bytes: Uint8Array, scale: Scale, fullChroma = f
         mcusPerColumn = Math.ceil(height / (8 * vmax));
         for (const c of components) {
           // A block spans 8 of its component's samples, 8·hmax/h of the picture's (T.81 A.1.1).
-          c.nx = samplesPerBlock(hmax, c.h, scale, fullChroma);
-          c.ny = samplesPerBlock(vmax, c.v, scale, fullChroma);
+          c.nx = samplesPerBlock(hmax, c.h, eighths, fullChroma);
+          c.ny = samplesPerBlock(vmax, c.v, eighths, fullChroma);
           c.blocksPerLine = mcusPerLine * c.h;
           c.blocksPerColumn = mcusPerColumn * c.v;
           c.stride = c.blocksPerLine * c.nx;
@@ -433,15 +453,15 @@ export function decodeJpegPlanes(bytes: Uint8Array, scale: Scale, fullChroma = f
   });
   // Three components are YCbCr unless an Adobe marker says "no transform" or the ids spell R, G, B.
   const rgb = components.length === 3 && (adobeTransform === 0 || (!jfif && adobeTransform === null && components[0]!.id === 82 && components[1]!.id === 71));
-  return { colour: components.length === 1 ? 'gray' : rgb ? 'rgb' : 'ycc', planes, ...scaledSize(width, height, scale) };
+  return { colour: components.length === 1 ? 'gray' : rgb ? 'rgb' : 'ycc', planes, ...reducedSize(width, height, eighths) };
 }
 
 /**
- * Samples a block yields along a side: 8/scale, or with `fullChroma` as many more (up to 8) as the
+ * Samples a block yields along a side: the eighths, or with `fullChroma` as many more (up to 8) as the
  * component is subsampled by, when that is a power of two.
  */
-function samplesPerBlock(max: number, factor: number, scale: Scale, fullChroma: boolean): number {
-  const n = 8 / scale;
+function samplesPerBlock(max: number, factor: number, eighths: Eighths, fullChroma: boolean): number {
+  const n = eighths;
   const ratio = max / factor;
   if (!fullChroma || !Number.isInteger(ratio) || (ratio & (ratio - 1)) !== 0) return n;
   return Math.min(8, n * ratio);
@@ -449,18 +469,21 @@ function samplesPerBlock(max: number, factor: number, scale: Scale, fullChroma: 
 
 /** Decodes a baseline JPEG at 1/`scale` to opaque RGBA (chroma decoded as finely as its blocks allow, then interpolated). */
 export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels {
-  const decoded = decodeJpegPlanes(bytes, scale, true);
+  const decoded = decodeJpegPlanes(bytes, (8 / scale) as Eighths, true);
   return rgbaFromPlanes(decoded.planes, decoded.colour === 'ycc', decoded.width, decoded.height);
 }
 
 /**
- * Decodes a baseline JPEG at 1/`scale` to YCbCr planes as they are stored (subsampled chroma stays so):
+ * Decodes a baseline JPEG at `eighths`/8 to YCbCr planes as they are stored (subsampled chroma stays so):
  * what the derivative path resizes and re-encodes. Grey gets neutral chroma; an RGB-coded file is converted.
  */
-export function decodeJpegYcc(bytes: Uint8Array, scale: Scale): YccImage {
-  const decoded = decodeJpegPlanes(bytes, scale);
+export function decodeJpegYcc(bytes: Uint8Array, eighths: Eighths): YccImage {
+  const decoded = decodeJpegPlanes(bytes, eighths);
   const { width, height, planes } = decoded;
-  if (decoded.colour === 'rgb') return yccFromRgba(rgbaFromPlanes(planes, false, width, height));
+  if (decoded.colour === 'rgb') {
+    const [r, g, b] = planes.map((plane) => resizePlane(plane, width, height));
+    return yccFromRgb(r!, g!, b!);
+  }
   // Luma is the picture's size unless a file samples it below its chroma (legal, never seen in the wild).
   const y = resizePlane(planes[0]!, width, height);
   if (decoded.colour === 'ycc') return { y, cb: planes[1]!, cr: planes[2]! };
@@ -495,13 +518,14 @@ function decodeScan(
   for (const c of inScan) c.pred = 0;
 
   const decodeBlock = (i: number, c: Component, row: number, col: number): void => {
-    const { at, mult } = maps[i]!;
+    const { at, row: rowOf, mult } = maps[i]!;
     const nx = c.nx;
     const ny = c.ny;
     coef.fill(0, 0, nx * ny);
     c.pred += reader.receiveExtend(reader.decode(dc[i]!));
     coef[0] = c.pred * mult[0]!;
     let anyAc = false;
+    let rows = 1;
     const table = ac[i]!;
     for (let k = 1; k < 64; ) {
       const rs = reader.decode(table);
@@ -518,6 +542,7 @@ function decodeScan(
       if (p >= 0) {
         coef[p] = reader.receiveExtend(size) * mult[k]!;
         anyAc = true;
+        if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
       } else reader.skip(size);
       k++;
     }
@@ -530,7 +555,7 @@ function decodeScan(
       const value = v < 0 ? 0 : v > 255 ? 255 : v;
       for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
     } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
-    else idctN(coef, nx, ny, tmp, plane, o, stride);
+    else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
   };
 
   // A scan of one component is not interleaved: one block per unit, across the component's own size in

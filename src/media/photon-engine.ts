@@ -8,7 +8,7 @@
 import { initPhoton, PhotonImage } from '@cf-wasm/photon';
 import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitSpec, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
 import { completenessProblem, displaySize, IMAGE_INFO_BYTES, readImageInfo, type ImageInfo } from './image-info';
-import { decodeJpegYcc, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
+import { decodeJpegYcc, pickEighths, reducedSize, UnsupportedJpeg, type Eighths } from './jpeg-scaled-decode';
 import { encodeJpegYcc } from './jpeg-encode';
 import { resizeYcc, yccFromRgba, type YccImage } from './planes';
 import { resampleArea, type Pixels } from './resample';
@@ -26,15 +26,16 @@ const MiB = 1024 * 1024;
 export const DECODE_BYTES_PER_PIXEL = { jpeg: 13.5, progressiveJpeg: 16, png: 14.5, gif: 13.5, webp: 16 } as const;
 
 /**
- * The scaled JPEG decoder's bytes per output pixel: its planes (1.5 B/px at 4:2:0, 3 at 4:4:4) and,
- * for the rare RGB-coded file, an RGBA copy (4 B/px); errs towards refusing for the common case.
+ * The JS decoder's bytes per output pixel: its planes (1.5 B/px at 4:2:0, 3 at 4:4:4) and, for the rare
+ * RGB-coded file, their 4:2:0 conversion (1.5 B/px).
  */
-const SCALED_BYTES_PER_PIXEL = 7;
+const SCALED_BYTES_PER_PIXEL = 4.5;
 
 /**
- * Bytes per pixel of the largest derivative: its RGBA in JS, the encoder's output and blocks, and slack
- * for the smaller variants. Measured when photon encoded (RGBA copied into WASM); the JS encoder needs
- * less (output ≤ ~1 B/px), so the figure errs towards refusing.
+ * Bytes per pixel of the largest derivative: every variant's planes (1.5 B/px each, ≤ 2.4 for the
+ * largest and all smaller ones), the encoder's symbols (4 B each, ≤ ~1.6 a pixel, most of them zero runs
+ * folded away on photos) and its output (≤ ~1 B/px at quality 95), with slack. The decoded planes are
+ * dropped before encoding, so adding this to the decode's cost errs towards refusing.
  */
 const DERIVATIVE_BYTES_PER_PIXEL = 12;
 
@@ -59,7 +60,7 @@ export interface PhotonEngineOptions {
 }
 
 export type DecodePlan =
-  | { ok: true; decoder: 'scaled-jpeg'; scale: Scale; bytes: number }
+  | { ok: true; decoder: 'scaled-jpeg'; eighths: Eighths; bytes: number }
   | { ok: true; decoder: 'photon'; bytes: number }
   | { ok: false; reason: string };
 
@@ -96,20 +97,20 @@ export function planDecode(info: ImageInfo, inputBytes: number, widest: number, 
   const fits = fitsEngine(info, options.maxPixels ?? PHOTON_MAX_PIXELS);
   if (!fits.ok) return { ok: false, reason: fits.reason };
   const budget = (options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - headroom;
+  let bytes: number;
   if (info.type === 'image/jpeg' && !info.progressive) {
-    // The smallest reduction that still covers the widest derivative as displayed (5–8 are transposed).
+    // The strongest DCT-domain reduction that still covers the widest derivative as displayed (5–8 are transposed).
     const shown = displaySize(info);
     const target = fitWidth(shown.width, shown.height, widest);
     const need = info.orientation >= 5 ? { width: target.height, height: target.width } : target;
-    const scale = pickScale(info.width, info.height, need.width, need.height);
-    if (scale > 1) {
-      const size = scaledSize(info.width, info.height, scale);
-      const bytes = WASM_BASE_BYTES + size.width * size.height * SCALED_BYTES_PER_PIXEL + derivativeBytes(info, widest);
-      if (bytes <= budget) return { ok: true, decoder: 'scaled-jpeg', scale, bytes };
-    }
+    const eighths = pickEighths(info.width, info.height, need.width, need.height);
+    const size = reducedSize(info.width, info.height, eighths);
+    bytes = WASM_BASE_BYTES + size.width * size.height * SCALED_BYTES_PER_PIXEL + derivativeBytes(info, widest);
+    if (bytes <= budget) return { ok: true, decoder: 'scaled-jpeg', eighths, bytes };
+  } else {
+    bytes = estimatePhotonBytes(info, inputBytes, widest);
+    if (bytes <= budget) return { ok: true, decoder: 'photon', bytes };
   }
-  const bytes = estimatePhotonBytes(info, inputBytes, widest);
-  if (bytes <= budget) return { ok: true, decoder: 'photon', bytes };
   const kind = info.progressive ? 'progressive JPEG' : info.type;
   return {
     ok: false,
@@ -170,9 +171,9 @@ export class PhotonEngine implements ImageEngine {
     }
     if (specs.length === 0) return { ok: true, derivatives: [] };
 
-    let source: Source | string | typeof UNSUPPORTED;
+    let source: Source | string | typeof UNSUPPORTED | undefined;
     if (plan.decoder === 'scaled-jpeg') {
-      source = decodeScaled(input, header, plan.scale);
+      source = decodeScaled(input, header, plan.eighths);
       // A JPEG the scaled decoder does not handle (CMYK, 12-bit) goes to photon if it fits.
       if (source === UNSUPPORTED) {
         const fallback = estimatePhotonBytes(header, input.length, widest);
@@ -184,6 +185,8 @@ export class PhotonEngine implements ImageEngine {
     }
     if (typeof source === 'string') return skipped(source);
     const images = sized(source, header, widest, specs);
+    // Encoding needs the variants only: let the decoded planes go first (the plan counted on it).
+    source = undefined;
     const derivatives = specs.map((spec, i) => {
       const image = images[i]!;
       return { variant: spec.variant, width: image.y.width, height: image.y.height, type: OUTPUT_TYPE, bytes: encodeJpegYcc(image, spec.quality) };
@@ -226,10 +229,10 @@ interface Source {
   orientation: Orientation;
 }
 
-/** Scaled JS decode to planes as stored; a string says why not. */
-function decodeScaled(input: Uint8Array, info: ImageInfo, scale: Scale): Source | string | typeof UNSUPPORTED {
+/** Reduced JS decode to planes as stored; a string says why not. */
+function decodeScaled(input: Uint8Array, info: ImageInfo, eighths: Eighths): Source | string | typeof UNSUPPORTED {
   try {
-    return { image: decodeJpegYcc(input, scale), orientation: info.orientation };
+    return { image: decodeJpegYcc(input, eighths), orientation: info.orientation };
   } catch (error) {
     if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
     // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
@@ -251,30 +254,17 @@ function widestSize(shown: { width: number; height: number }, info: ImageInfo, w
 }
 
 /**
- * Each spec's picture, upright: the widest from the source (resized as stored, then oriented, so the
- * orientation runs on the small image), each other one from the smallest picture made so far that
- * still covers it (area averaging a smaller picture is cheaper and looks the same).
+ * Each spec's picture, upright: resized from the decoded source as stored, then oriented (so the
+ * orientation runs on the small image). Each from the source, not from the next larger variant: box
+ * filters in a chain blur, which cost 0.15–0.2 dB against sharp on the smaller variants.
  */
 function sized(source: Source, info: ImageInfo, widest: number, specs: DerivativeSpec[]): YccImage[] {
   const { image, orientation } = source;
   const largest = widestSize(displaySize({ width: image.y.width, height: image.y.height, orientation }), info, widest);
-  const targets = specs.map((spec) => fitSpec(largest.width, largest.height, spec));
-  const made: YccImage[] = [];
-  const out: YccImage[] = new Array<YccImage>(specs.length);
-  // Largest first, so each later one finds a close cover.
-  for (const i of targets.map((_, i) => i).sort((a, b) => targets[b]!.width * targets[b]!.height - targets[a]!.width * targets[a]!.height)) {
-    const { width, height } = targets[i]!;
-    let from: YccImage | undefined;
-    for (const m of made) if (m.y.width >= width && m.y.height >= height && (!from || m.y.width < from.y.width)) from = m;
-    const picture = from
-      ? resizeYcc(from, width, height, 1)
-      : orientation >= 5
-        ? resizeYcc(image, height, width, orientation)
-        : resizeYcc(image, width, height, orientation);
-    made.push(picture);
-    out[i] = picture;
-  }
-  return out;
+  return specs.map((spec) => {
+    const { width, height } = fitSpec(largest.width, largest.height, spec);
+    return orientation >= 5 ? resizeYcc(image, height, width, orientation) : resizeYcc(image, width, height, orientation);
+  });
 }
 
 /** Current size of photon's WASM memory in bytes; it never shrinks, so after work it is that work's peak. */

@@ -100,6 +100,16 @@ export function resizeYcc(src: YccImage, width: number, height: number, orientat
 /** Opaque RGBA (alpha ignored: flatten first) to YCbCr 4:2:0, each chroma sample the mean of its 2×2. */
 export function yccFromRgba(pixels: Pixels): YccImage {
   const { data, width, height } = pixels;
+  return ycc420(data, data.subarray(1), data.subarray(2), 4, width, height);
+}
+
+/** Same-sized R, G, B planes (an RGB-coded JPEG) to YCbCr 4:2:0. */
+export function yccFromRgb(r: Plane, g: Plane, b: Plane): YccImage {
+  return ycc420(r.data, g.data, b.data, 1, r.width, r.height);
+}
+
+/** Pixel i's red, green and blue are r[i·step], g[i·step], b[i·step]. */
+function ycc420(rs: ArrayLike<number>, gs: ArrayLike<number>, bs: ArrayLike<number>, step: number, width: number, height: number): YccImage {
   const chroma = chromaSize(width, height);
   const y = new Uint8Array(width * height);
   const cb = new Uint8Array(chroma.width * chroma.height);
@@ -112,10 +122,9 @@ export function yccFromRgba(pixels: Pixels): YccImage {
       for (let dy = 0; dy < 2; dy++) {
         const row = Math.min(cy * 2 + dy, height - 1);
         for (let dx = 0; dx < 2; dx++) {
-          const col = Math.min(cx * 2 + dx, width - 1);
-          const p = (row * width + col) * 4;
-          const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
-          y[row * width + col] = 0.299 * r + 0.587 * g + 0.114 * b + 0.5;
+          const i = row * width + Math.min(cx * 2 + dx, width - 1);
+          const r = rs[i * step]!, g = gs[i * step]!, b = bs[i * step]!;
+          y[i] = 0.299 * r + 0.587 * g + 0.114 * b + 0.5;
           sumCb += -0.168736 * r - 0.331264 * g + 0.5 * b;
           sumCr += 0.5 * r - 0.418688 * g - 0.081312 * b;
         }
