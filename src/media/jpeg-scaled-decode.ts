@@ -457,14 +457,15 @@ export function decodeJpegPlanes(bytes: Uint8Array, eighths: Eighths, fullChroma
 }
 
 /**
- * Samples a block yields along a side: the eighths, or with `fullChroma` as many more (up to 8) as the
- * component is subsampled by, when that is a power of two.
+ * Samples a block yields along a side: the eighths, or with `fullChroma`, for a component subsampled by
+ * `max / factor`, that times the largest power of two (up to 8 samples) that still divides the
+ * subsampling, so the plane keeps a whole number of picture samples per sample (4:2:0 at 5/8: 5, not 8).
  */
 function samplesPerBlock(max: number, factor: number, eighths: Eighths, fullChroma: boolean): number {
-  const n = eighths;
-  const ratio = max / factor;
-  if (!fullChroma || !Number.isInteger(ratio) || (ratio & (ratio - 1)) !== 0) return n;
-  return Math.min(8, n * ratio);
+  let n: number = eighths;
+  if (!fullChroma || max % factor !== 0) return n;
+  for (let ratio = max / factor; ratio % 2 === 0 && n * 2 <= 8; ratio /= 2) n *= 2;
+  return n;
 }
 
 /** Decodes a baseline JPEG at 1/`scale` to opaque RGBA (chroma decoded as finely as its blocks allow, then interpolated). */
