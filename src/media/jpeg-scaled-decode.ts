@@ -50,6 +50,7 @@ const ZIGZAG = Uint8Array.from([
 ]);
 
 const LOOKAHEAD = 9;
+const LOOKAHEAD_MASK = (1 << LOOKAHEAD) - 1;
 
 /** A Huffman table: a 9-bit lookahead for short codes, canonical max-code tables for the rest. */
 interface Huffman {
@@ -85,97 +86,69 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Huffman {
   return { fast, maxcode, valptr, mincode, symbols };
 }
 
-/** Entropy-coded data with byte stuffing (ff 00); a marker or the end feeds zero bits, which are counted. */
-class BitReader {
-  private buffer = 0;
-  private count = 0;
+/** Entropy-coded bytes with byte stuffing (ff 00); a marker or the end feeds zero bytes, which are counted. */
+class ScanBytes {
   /** Zero bytes fed after a marker or the end of data; reading into them means the data is truncated. */
-  private padding = 0;
+  padding = 0;
 
   constructor(
-    private readonly data: Uint8Array,
+    readonly data: Uint8Array,
     public pos: number,
   ) {}
+}
 
-  private fill(): void {
-    while (this.count <= 24) {
-      let byte = 0;
-      if (this.padding === 0 && this.pos < this.data.length) {
-        byte = this.data[this.pos]!;
-        if (byte === 0xff) {
-          const next = this.data[this.pos + 1];
-          if (next === 0x00) this.pos += 2;
-          else {
-            byte = 0;
-            this.padding++;
-          }
-        } else this.pos++;
-      } else this.padding++;
-      this.buffer = ((this.buffer << 8) | byte) >>> 0;
-      this.count += 8;
-    }
+/**
+ * The bit buffer `buf` (its low `count` bits pending) topped up a byte at a time until it holds more
+ * than 24 bits, i.e. to count + 8·⌊(32 − count)/8⌋ bits (`refilled`): the buffer and its count live in
+ * the caller's locals, which is what makes the scan loop fast.
+ */
+function refill(buf: number, count: number, src: ScanBytes): number {
+  const data = src.data;
+  for (; count <= 24; count += 8) {
+    let byte = 0;
+    if (src.padding === 0 && src.pos < data.length) {
+      byte = data[src.pos]!;
+      if (byte === 0xff) {
+        if (data[src.pos + 1] === 0x00) src.pos += 2;
+        else {
+          byte = 0;
+          src.padding++;
+        }
+      } else src.pos++;
+    } else src.padding++;
+    buf = (buf << 8) | byte;
   }
+  return buf;
+}
 
-  peek(n: number): number {
-    if (this.count < n) this.fill();
-    return (this.buffer >>> (this.count - n)) & ((1 << n) - 1);
-  }
+/** The bit count after `refill`. */
+const refilled = (count: number) => count + (((32 - count) >> 3) << 3);
 
-  /** Drops `n` bits (a coefficient the reduced IDCT does not use). */
-  skip(n: number): void {
-    if (this.count < n) this.fill();
-    this.count -= n;
-  }
+/** Whether bits read so far came from the zero padding, i.e. the scan ended before its MCUs did. */
+const overran = (src: ScanBytes, count: number) => src.padding * 8 > count;
 
-  bits(n: number): number {
-    if (n === 0) return 0;
-    const v = this.peek(n);
-    this.count -= n;
-    return v;
+/** A code longer than the lookahead: (length << 8) | symbol; needs 16 bits in the buffer. */
+function longCode(h: Huffman, buf: number, count: number): number {
+  let length = LOOKAHEAD + 1;
+  let code = (buf >>> (count - length)) & ((1 << length) - 1);
+  while (code > h.maxcode[length]!) {
+    length++;
+    if (length > 16) throw new Error('bad Huffman code');
+    code = (buf >>> (count - length)) & ((1 << length) - 1);
   }
+  return (length << 8) | h.symbols[h.valptr[length]! + code - h.mincode[length]!]!;
+}
 
-  /** Whether any bit read so far came from the zero padding, i.e. the scan ended before its MCUs did. */
-  overran(): boolean {
-    return this.padding * 8 > this.count;
-  }
-
-  decode(h: Huffman): number {
-    const look = h.fast[this.peek(LOOKAHEAD)]!;
-    if (look !== 0) {
-      this.count -= look >>> 8;
-      return look & 0xff;
-    }
-    let length = LOOKAHEAD + 1;
-    let code = this.peek(length);
-    while (code > h.maxcode[length]!) {
-      length++;
-      if (length > 16) throw new Error('bad Huffman code');
-      code = this.peek(length);
-    }
-    this.count -= length;
-    return h.symbols[h.valptr[length]! + code - h.mincode[length]!]!;
-  }
-
-  /** A value of `n` bits in JPEG's sign convention (F.2.2.1 EXTEND). */
-  receiveExtend(n: number): number {
-    if (n === 0) return 0;
-    const v = this.bits(n);
-    return v < 1 << (n - 1) ? v - (1 << n) + 1 : v;
-  }
-
-  /** Drops buffered bits and steps over a restart marker. */
-  restart(): void {
-    // Prefetching usually stopped at the marker, feeding padding: fine unless those bits were consumed.
-    if (this.overran()) throw new Error('truncated JPEG: restart interval ends early');
-    this.count = 0;
-    this.buffer = 0;
-    this.padding = 0;
-    // Tolerate fill bytes before the marker.
-    while (this.data[this.pos] === 0xff && this.data[this.pos + 1] === 0xff) this.pos++;
-    const marker = this.data[this.pos + 1];
-    if (this.data[this.pos] !== 0xff || marker === undefined || marker < 0xd0 || marker > 0xd7) throw new Error('missing restart marker');
-    this.pos += 2;
-  }
+/** Steps over a restart marker (and fill bytes before it). */
+function restart(src: ScanBytes, count: number): void {
+  // Prefetching usually stopped at the marker, feeding padding: fine unless those bits were consumed.
+  if (overran(src, count)) throw new Error('truncated JPEG: restart interval ends early');
+  src.padding = 0;
+  const data = src.data;
+  while (data[src.pos] === 0xff && data[src.pos + 1] === 0xff) src.pos++;
+  const marker = data[src.pos + 1];
+  if (data[src.pos] !== 0xff || marker === undefined || marker < 0xd0 || marker > 0xd7) throw new Error('missing restart marker');
+  src.pos += 2;
 }
 
 interface Component {
@@ -197,12 +170,26 @@ interface Component {
   pred: number;
 }
 
-/** cos((2x + 1)uπ / 2N) for the N-point inverse DCT, x and u < N (N = 1…8). */
-const COS: Record<number, Float32Array> = {};
+/**
+ * For the N-point inverse DCT (N = 1…8), cos((2x + 1)uπ / 2N) for the first half of the outputs x (the
+ * rest mirror them), split into the even u (`even[x · h + u/2]`) and the odd u (`odd[x · h + (u − 1)/2]`),
+ * h = ⌈N/2⌉.
+ */
+const COS_EVEN: Float64Array[] = [];
+const COS_ODD: Float64Array[] = [];
 for (let n = 1; n <= 8; n++) {
-  const t = new Float32Array(n * n);
-  for (let x = 0; x < n; x++) for (let u = 0; u < n; u++) t[x * n + u] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
-  COS[n] = t;
+  const h = (n + 1) >> 1;
+  const even = new Float64Array(h * h);
+  const odd = new Float64Array(h * h);
+  for (let x = 0; x < h; x++) {
+    for (let u = 0; u < n; u++) {
+      const c = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
+      if (u % 2 === 0) even[x * h + u / 2] = c;
+      else odd[x * h + (u - 1) / 2] = c;
+    }
+  }
+  COS_EVEN[n] = even;
+  COS_ODD[n] = odd;
 }
 const C1 = Math.cos(Math.PI / 8);
 const C3 = Math.cos((3 * Math.PI) / 8);
@@ -239,7 +226,7 @@ function coefficientMap(quant: Float32Array, nx: number, ny: number): Coefficien
 }
 
 /** The 4-point IDCT (even/odd halves) on rows, then columns, of prepared coefficients; writes 4×4 samples. */
-function idct4(c: Float32Array, out: Uint8Array, o: number, stride: number): void {
+function idct4(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
   for (let r = 0; r < 16; r += 4) {
     const f0 = c[r]!, f1 = c[r + 1]!, f2 = c[r + 2]!, f3 = c[r + 3]!;
     const e0 = f0 + f2, e1 = f0 - f2, o0 = C1 * f1 + C3 * f3, o1 = C3 * f1 - C1 * f3;
@@ -268,30 +255,36 @@ function idct4(c: Float32Array, out: Uint8Array, o: number, stride: number): voi
  * coefficient rows only (the rest are zero). Output x and n − 1 − x share their terms with the odd ones'
  * sign flipped (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work.
  */
-function idctN(c: Float32Array, nx: number, ny: number, rows: number, tmp: Float32Array, out: Uint8Array, o: number, stride: number): void {
-  const cx = COS[nx]!;
-  const cy = COS[ny]!;
+function idctN(c: Float64Array, nx: number, ny: number, rows: number, tmp: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  const ex = COS_EVEN[nx]!;
+  const ox = COS_ODD[nx]!;
+  const hx = (nx + 1) >> 1;
   for (let v = 0; v < rows; v++) {
     const r = v * nx;
-    for (let x = 0; x < (nx + 1) >> 1; x++) {
+    for (let x = 0; x < hx; x++) {
       let even = 0;
       let odd = 0;
-      for (let u = 0; u < nx; u += 2) even += cx[x * nx + u]! * c[r + u]!;
-      for (let u = 1; u < nx; u += 2) odd += cx[x * nx + u]! * c[r + u]!;
+      for (let u = 0, k = x * hx; u < nx; u += 2, k++) even += ex[k]! * c[r + u]!;
+      for (let u = 1, k = x * hx; u < nx; u += 2, k++) odd += ox[k]! * c[r + u]!;
       tmp[r + x] = even + odd;
       tmp[r + nx - 1 - x] = even - odd; // the middle of an odd size has no odd terms (cos(uπ/2) = 0)
     }
   }
-  for (let x = 0; x < nx; x++) {
-    for (let y = 0; y < (ny + 1) >> 1; y++) {
+  const ey = COS_EVEN[ny]!;
+  const oy = COS_ODD[ny]!;
+  const hy = (ny + 1) >> 1;
+  for (let y = 0; y < hy; y++) {
+    const top = o + y * stride;
+    const bottom = o + (ny - 1 - y) * stride;
+    for (let x = 0; x < nx; x++) {
       let even = 128.5; // the level shift, and +0.5 to round (the store truncates)
       let odd = 0;
-      for (let v = 0; v < rows; v += 2) even += cy[y * ny + v]! * tmp[v * nx + x]!;
-      for (let v = 1; v < rows; v += 2) odd += cy[y * ny + v]! * tmp[v * nx + x]!;
+      for (let v = 0, k = y * hy; v < rows; v += 2, k++) even += ey[k]! * tmp[v * nx + x]!;
+      for (let v = 1, k = y * hy; v < rows; v += 2, k++) odd += oy[k]! * tmp[v * nx + x]!;
       let value = even + odd;
-      out[o + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      out[top + x] = value < 0 ? 0 : value > 255 ? 255 : value;
       value = even - odd;
-      if (ny - 1 - y !== y) out[o + (ny - 1 - y) * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      if (bottom !== top) out[bottom + x] = value < 0 ? 0 : value > 255 ? 255 : value;
     }
   }
 }
@@ -513,77 +506,113 @@ function decodeScan(
   maps: CoefficientMap[],
   restartInterval: number,
 ): number {
-  const reader = new BitReader(bytes, start);
-  const coef = new Float32Array(64);
-  const tmp = new Float32Array(64);
+  const src = new ScanBytes(bytes, start);
+  // The bit buffer: its low `count` bits are pending (see `refill`).
+  let buf = 0;
+  let count = 0;
+  const coef = new Float64Array(64);
+  const tmp = new Float64Array(64);
   for (const c of inScan) c.pred = 0;
-
-  const decodeBlock = (i: number, c: Component, row: number, col: number): void => {
-    const { at, row: rowOf, mult } = maps[i]!;
-    const nx = c.nx;
-    const ny = c.ny;
-    coef.fill(0, 0, nx * ny);
-    c.pred += reader.receiveExtend(reader.decode(dc[i]!));
-    coef[0] = c.pred * mult[0]!;
-    let anyAc = false;
-    let rows = 1;
-    const table = ac[i]!;
-    for (let k = 1; k < 64; ) {
-      const rs = reader.decode(table);
-      const size = rs & 15;
-      const run = rs >> 4;
-      if (size === 0) {
-        if (run !== 15) break; // end of block
-        k += 16;
-        continue;
-      }
-      k += run;
-      if (k > 63) throw new Error('coefficient index out of range');
-      const p = at[k]!;
-      if (p >= 0) {
-        coef[p] = reader.receiveExtend(size) * mult[k]!;
-        anyAc = true;
-        if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
-      } else reader.skip(size);
-      k++;
-    }
-    const plane = c.plane;
-    const stride = c.stride;
-    const o = row * ny * stride + col * nx;
-    if (!anyAc) {
-      // A flat block (common in smooth areas and in chroma): its mean everywhere.
-      const v = coef[0]! + 128.5;
-      const value = v < 0 ? 0 : v > 255 ? 255 : v;
-      for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
-    } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
-    else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
-  };
 
   // A scan of one component is not interleaved: one block per unit, across the component's own size in
   // blocks rather than whole MCUs (T.81 A.2.2). A frame of one component is always scanned that way.
-  const single = inScan.length === 1 ? inScan[0]! : null;
-  const perLine = single ? Math.ceil(Math.ceil((frame.width * single.h) / frame.hmax) / 8) : frame.mcusPerLine;
-  const lines = single ? Math.ceil(Math.ceil((frame.height * single.v) / frame.vmax) / 8) : frame.mcusPerColumn;
-  for (let u = 0, units = perLine * lines; u < units; u++) {
-    if (restartInterval > 0 && u > 0 && u % restartInterval === 0) {
-      reader.restart();
+  const single = inScan.length === 1;
+  const first = inScan[0]!;
+  const perLine = single ? Math.ceil(Math.ceil((frame.width * first.h) / frame.hmax) / 8) : frame.mcusPerLine;
+  const lines = single ? Math.ceil(Math.ceil((frame.height * first.v) / frame.vmax) / 8) : frame.mcusPerColumn;
+  for (let unit = 0, units = perLine * lines; unit < units; unit++) {
+    if (restartInterval > 0 && unit > 0 && unit % restartInterval === 0) {
+      restart(src, count);
+      buf = 0;
+      count = 0;
       for (const c of inScan) c.pred = 0;
     }
-    const row = Math.floor(u / perLine);
-    const col = u % perLine;
-    if (single) decodeBlock(0, single, row, col);
-    else {
-      for (let i = 0; i < inScan.length; i++) {
-        const c = inScan[i]!;
-        for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(i, c, row * c.v + v, col * c.h + h);
+    const row = Math.floor(unit / perLine);
+    const col = unit % perLine;
+    for (let i = 0; i < inScan.length; i++) {
+      const c = inScan[i]!;
+      const { at, row: rowOf, mult } = maps[i]!;
+      const dcTable = dc[i]!;
+      const acTable = ac[i]!;
+      const dcFast = dcTable.fast;
+      const acFast = acTable.fast;
+      const { nx, ny, plane, stride } = c;
+      const blocksDown = single ? 1 : c.v;
+      const blocksAcross = single ? 1 : c.h;
+      for (let v = 0; v < blocksDown; v++) {
+        for (let h = 0; h < blocksAcross; h++) {
+          coef.fill(0, 0, nx * ny);
+          // DC: a size, then that many bits of difference from the previous block's DC.
+          if (count < 25) {
+            buf = refill(buf, count, src);
+            count = refilled(count);
+          }
+          let look = dcFast[(buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK]!;
+          if (look === 0) look = longCode(dcTable, buf, count);
+          count -= look >>> 8;
+          let size = look & 15;
+          if (size > 0) {
+            if (count < size) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            const bits = (buf >>> (count - size)) & ((1 << size) - 1);
+            count -= size;
+            c.pred += bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits; // T.81 F.2.2.1 EXTEND
+          }
+          coef[0] = c.pred * mult[0]!;
+          // AC: (run of zeros, size) symbols, each but end-of-block and ZRL followed by the value's bits.
+          let anyAc = false;
+          let rows = 1;
+          for (let k = 1; k < 64; ) {
+            if (count < 25) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            look = acFast[(buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK]!;
+            if (look === 0) look = longCode(acTable, buf, count);
+            count -= look >>> 8;
+            size = look & 15;
+            const run = (look >> 4) & 15;
+            if (size === 0) {
+              if (run !== 15) break; // end of block
+              k += 16;
+              continue;
+            }
+            k += run;
+            if (k > 63) throw new Error('coefficient index out of range');
+            if (count < size) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            const p = at[k]!;
+            if (p >= 0) {
+              const bits = (buf >>> (count - size)) & ((1 << size) - 1);
+              coef[p] = (bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits) * mult[k]!;
+              anyAc = true;
+              if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
+            }
+            count -= size; // a coefficient the reduced IDCT does not use is skipped unread
+            k++;
+          }
+          const o = (single ? row : row * c.v + v) * ny * stride + (single ? col : col * c.h + h) * nx;
+          if (!anyAc) {
+            // A flat block (common in smooth areas and in chroma): its mean everywhere.
+            const mean = coef[0]! + 128.5;
+            const value = mean < 0 ? 0 : mean > 255 ? 255 : mean;
+            for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
+          } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
+          else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
+        }
       }
+      if (single) break;
     }
     // Stop early on truncated data: a whole line decoded from padding proves it.
-    if (col === perLine - 1 && reader.overran()) throw new Error('truncated JPEG: scan data ends early');
+    if (col === perLine - 1 && overran(src, count)) throw new Error('truncated JPEG: scan data ends early');
   }
-  if (reader.overran()) throw new Error('truncated JPEG: scan data ends early');
+  if (overran(src, count)) throw new Error('truncated JPEG: scan data ends early');
   // On to the next marker: ff followed by anything but 00 (stuffing), ff (fill) or a restart marker.
-  let p = reader.pos;
+  let p = src.pos;
   for (; p + 1 < bytes.length; p++) {
     const next = bytes[p + 1]!;
     if (bytes[p] === 0xff && next !== 0x00 && next !== 0xff && (next < 0xd0 || next > 0xd7)) break;
