@@ -172,25 +172,25 @@ interface Component {
 
 /**
  * For the N-point inverse DCT (N = 1…8), cos((2x + 1)uπ / 2N) for the first half of the outputs x (the
- * rest mirror them), split into the even u (`even[x · h + u/2]`) and the odd u (`odd[x · h + (u − 1)/2]`),
- * h = ⌈N/2⌉.
+ * rest mirror them), split into the four even u (`even[4x + u/2]`) and the four odd u (`odd[4x + (u − 1)/2]`),
+ * zero for u ≥ N, so every size runs the same unrolled sums.
  */
 const COS_EVEN: Float64Array[] = [];
 const COS_ODD: Float64Array[] = [];
 for (let n = 1; n <= 8; n++) {
-  const h = (n + 1) >> 1;
-  const even = new Float64Array(h * h);
-  const odd = new Float64Array(h * h);
-  for (let x = 0; x < h; x++) {
+  const even = new Float64Array(16);
+  const odd = new Float64Array(16);
+  for (let x = 0; x < (n + 1) >> 1; x++) {
     for (let u = 0; u < n; u++) {
       const c = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
-      if (u % 2 === 0) even[x * h + u / 2] = c;
-      else odd[x * h + (u - 1) / 2] = c;
+      if (u % 2 === 0) even[4 * x + u / 2] = c;
+      else odd[4 * x + (u - 1) / 2] = c;
     }
   }
   COS_EVEN[n] = even;
   COS_ODD[n] = odd;
 }
+
 const C1 = Math.cos(Math.PI / 8);
 const C3 = Math.cos((3 * Math.PI) / 8);
 
@@ -251,40 +251,41 @@ function idct4(c: Float64Array, out: Uint8Array, o: number, stride: number): voi
 }
 
 /**
- * The nx×ny IDCT by its matrices (every size but 4×4), rows then columns, over the first `rows`
- * coefficient rows only (the rest are zero). Output x and n − 1 − x share their terms with the odd ones'
- * sign flipped (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work.
+ * The nx×ny IDCT (every size but 4×4), rows then columns, over the first `rows` coefficient rows only
+ * (the rest are zero). Output x and n − 1 − x share their terms with the odd ones' sign flipped
+ * (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work; the sums run
+ * over eight terms whatever the size, the tables' zeros covering u ≥ n (which read neighbouring
+ * values: `c` and `tmp` only ever hold finite numbers, and the rows from `rows` to n are cleared).
  */
 function idctN(c: Float64Array, nx: number, ny: number, rows: number, tmp: Float64Array, out: Uint8Array, o: number, stride: number): void {
-  const ex = COS_EVEN[nx]!;
-  const ox = COS_ODD[nx]!;
+  let e = COS_EVEN[nx]!;
+  let d = COS_ODD[nx]!;
   const hx = (nx + 1) >> 1;
   for (let v = 0; v < rows; v++) {
     const r = v * nx;
-    for (let x = 0; x < hx; x++) {
-      let even = 0;
-      let odd = 0;
-      for (let u = 0, k = x * hx; u < nx; u += 2, k++) even += ex[k]! * c[r + u]!;
-      for (let u = 1, k = x * hx; u < nx; u += 2, k++) odd += ox[k]! * c[r + u]!;
+    const c0 = c[r]!, c1 = c[r + 1]!, c2 = c[r + 2]!, c3 = c[r + 3]!, c4 = c[r + 4]!, c5 = c[r + 5]!, c6 = c[r + 6]!, c7 = c[r + 7]!;
+    for (let x = 0, k = 0; x < hx; x++, k += 4) {
+      const even = e[k]! * c0 + e[k + 1]! * c2 + e[k + 2]! * c4 + e[k + 3]! * c6;
+      const odd = d[k]! * c1 + d[k + 1]! * c3 + d[k + 2]! * c5 + d[k + 3]! * c7;
       tmp[r + x] = even + odd;
       tmp[r + nx - 1 - x] = even - odd; // the middle of an odd size has no odd terms (cos(uπ/2) = 0)
     }
   }
-  const ey = COS_EVEN[ny]!;
-  const oy = COS_ODD[ny]!;
+  tmp.fill(0, rows * nx, ny * nx); // rows from ny on meet zero table entries
+  e = COS_EVEN[ny]!;
+  d = COS_ODD[ny]!;
   const hy = (ny + 1) >> 1;
-  for (let y = 0; y < hy; y++) {
-    const top = o + y * stride;
-    const bottom = o + (ny - 1 - y) * stride;
-    for (let x = 0; x < nx; x++) {
-      let even = 128.5; // the level shift, and +0.5 to round (the store truncates)
-      let odd = 0;
-      for (let v = 0, k = y * hy; v < rows; v += 2, k++) even += ey[k]! * tmp[v * nx + x]!;
-      for (let v = 1, k = y * hy; v < rows; v += 2, k++) odd += oy[k]! * tmp[v * nx + x]!;
+  for (let x = 0; x < nx; x++) {
+    const t0 = tmp[x]!, t1 = tmp[nx + x]!, t2 = tmp[2 * nx + x]!, t3 = tmp[3 * nx + x]!;
+    const t4 = tmp[4 * nx + x]!, t5 = tmp[5 * nx + x]!, t6 = tmp[6 * nx + x]!, t7 = tmp[7 * nx + x]!;
+    for (let y = 0, k = 0; y < hy; y++, k += 4) {
+      // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+      const even = 128.5 + e[k]! * t0 + e[k + 1]! * t2 + e[k + 2]! * t4 + e[k + 3]! * t6;
+      const odd = d[k]! * t1 + d[k + 1]! * t3 + d[k + 2]! * t5 + d[k + 3]! * t7;
       let value = even + odd;
-      out[top + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      out[o + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
       value = even - odd;
-      if (bottom !== top) out[bottom + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      if (ny - 1 - y !== y) out[o + (ny - 1 - y) * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
     }
   }
 }
@@ -511,7 +512,7 @@ function decodeScan(
   let buf = 0;
   let count = 0;
   const coef = new Float64Array(64);
-  const tmp = new Float64Array(64);
+  const tmp = new Float64Array(72); // 8 rows of up to 8, and the unrolled column reads' overhang
   for (const c of inScan) c.pred = 0;
 
   // A scan of one component is not interleaved: one block per unit, across the component's own size in
