@@ -114,7 +114,7 @@ function divisors(table: Uint8Array): Float32Array {
 }
 
 /** In-place AAN float forward DCT of an 8×8 block (IJG jfdctflt.c). */
-function fdct(d: Float32Array): void {
+function fdct(d: Float64Array): void {
   for (let pass = 0; pass < 2; pass++) {
     const step = pass === 0 ? 1 : 8;
     const stride = pass === 0 ? 8 : 1;
@@ -222,7 +222,8 @@ class Symbols {
   codes = new Uint16Array(1 << 16);
   values = new Int16Array(1 << 16);
   length = 0;
-  readonly counts = [0, 1, 2, 3].map(() => new Uint32Array(256));
+  /** How often each code (`table << 8 | symbol`) occurs. */
+  readonly counts = new Uint32Array(1024);
 
   /** Room for one more block (at most 64 symbols). */
   reserve(): void {
@@ -236,9 +237,10 @@ class Symbols {
   }
 
   push(table: number, symbol: number, value: number): void {
-    this.codes[this.length] = (table << 8) | symbol;
+    const code = (table << 8) | symbol;
+    this.codes[this.length] = code;
     this.values[this.length++] = value;
-    this.counts[table]![symbol]!++;
+    this.counts[code]!++;
   }
 }
 
@@ -247,7 +249,7 @@ class Symbols {
  * as the difference from the previous block of its component, the AC as runs of zeros (ZRL for each
  * sixteen) and values, and an end of block when it ends in zeros. Returns the block's DC.
  */
-function codeBlock(block: Float32Array, div: Float32Array, previousDc: number, dcTable: number, symbols: Symbols, zz: Int32Array): number {
+function codeBlock(block: Float64Array, div: Float32Array, previousDc: number, dcTable: number, symbols: Symbols, zz: Int32Array): number {
   fdct(block);
   let last = 0;
   for (let i = 0; i < 64; i++) {
@@ -276,7 +278,7 @@ function codeBlock(block: Float32Array, div: Float32Array, previousDc: number, d
 }
 
 /** The 8×8 block at (x0, y0) of a plane, level-shifted; past the edge the last row and column repeat. */
-function loadBlock(plane: Plane, x0: number, y0: number, block: Float32Array): void {
+function loadBlock(plane: Plane, x0: number, y0: number, block: Float64Array): void {
   const { data, width, height } = plane;
   if (x0 + 8 <= width && y0 + 8 <= height) {
     for (let r = 0, p = y0 * width + x0; r < 64; r += 8, p += width) {
@@ -301,7 +303,7 @@ function loadBlock(plane: Plane, x0: number, y0: number, block: Float32Array): v
 function symbolsOf(image: YccImage, lumaDiv: Float32Array, chromaDiv: Float32Array): Symbols {
   const { y, cb, cr } = image;
   const symbols = new Symbols();
-  const block = new Float32Array(64);
+  const block = new Float64Array(64);
   const zz = new Int32Array(64);
   let dcY = 0;
   let dcCb = 0;
@@ -361,7 +363,7 @@ export function encodeJpegYcc(image: YccImage, quality: number): Uint8Array {
   const lumaTable = scaledTable(LUMA_QUANT, quality);
   const chromaTable = scaledTable(CHROMA_QUANT, quality);
   const symbols = symbolsOf(image, divisors(lumaTable), divisors(chromaTable));
-  const tables = symbols.counts.map((counts) => optimalTable(counts));
+  const tables = [DC_LUMA, AC_LUMA, DC_CHROMA, AC_CHROMA].map((t) => optimalTable(symbols.counts.subarray(t << 8, (t + 1) << 8)));
 
   const out = new Writer(Math.max(4096, (width * height) >> 1));
   out.raw(0xff, 0xd8); // SOI
