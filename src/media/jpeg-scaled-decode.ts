@@ -55,6 +55,11 @@ const LOOKAHEAD_MASK = (1 << LOOKAHEAD) - 1;
 /** A Huffman table: a 9-bit lookahead for short codes, canonical max-code tables for the rest. */
 interface Huffman {
   fast: Int32Array; // (length << 8) | symbol, or 0 when the code is longer than LOOKAHEAD
+  /**
+   * For AC tables: (value << 16) | (run << 8) | bits, when a code and its value's bits both fit in the
+   * lookahead (most coefficients of a photo are small): one lookup decodes the coefficient. 0 otherwise.
+   */
+  fastAc: Int32Array;
   maxcode: Int32Array; // by length 1…16, largest code of that length (-1 when none)
   valptr: Int32Array;
   mincode: Int32Array;
@@ -83,7 +88,16 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Huffman {
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff; // sentinel: no code is longer than 16 bits
-  return { fast, maxcode, valptr, mincode, symbols };
+  const fastAc = new Int32Array(1 << LOOKAHEAD);
+  for (let i = 0; i < 1 << LOOKAHEAD; i++) {
+    const length = fast[i]! >> 8;
+    const size = fast[i]! & 15;
+    if (length === 0 || size === 0 || length + size > LOOKAHEAD) continue;
+    const bits = (i >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
+    const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
+    fastAc[i] = (value << 16) | ((fast[i]! & 0xf0) << 4) | (length + size);
+  }
+  return { fast, fastAc, maxcode, valptr, mincode, symbols };
 }
 
 /** Entropy-coded bytes with byte stuffing (ff 00); a marker or the end feeds zero bytes, which are counted. */
@@ -537,6 +551,7 @@ function decodeScan(
       const acTable = ac[i]!;
       const dcFast = dcTable.fast;
       const acFast = acTable.fast;
+      const acQuick = acTable.fastAc;
       const { nx, ny, plane, stride } = c;
       const blocksDown = single ? 1 : c.v;
       const blocksAcross = single ? 1 : c.h;
@@ -570,7 +585,22 @@ function decodeScan(
               buf = refill(buf, count, src);
               count = refilled(count);
             }
-            look = acFast[(buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK]!;
+            const peek = (buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK;
+            const quick = acQuick[peek]!;
+            if (quick !== 0) {
+              count -= quick & 0xff;
+              k += (quick >> 8) & 15;
+              if (k > 63) throw new Error('coefficient index out of range');
+              const p = at[k]!;
+              if (p >= 0) {
+                coef[p] = (quick >> 16) * mult[k]!;
+                anyAc = true;
+                if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
+              }
+              k++;
+              continue;
+            }
+            look = acFast[peek]!;
             if (look === 0) look = longCode(acTable, buf, count);
             count -= look >>> 8;
             size = look & 15;
