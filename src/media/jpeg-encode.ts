@@ -245,36 +245,32 @@ class Symbols {
 }
 
 /**
- * DCT and quantisation of one 8×8 block (level-shifted samples in `block`), then its symbols: the DC
- * as the difference from the previous block of its component, the AC as runs of zeros (ZRL for each
- * sixteen) and values, and an end of block when it ends in zeros. Returns the block's DC.
+ * DCT and quantisation of one 8×8 block (level-shifted samples in `block`), and its symbols in the
+ * same zigzag pass: the DC as the difference from the previous block of its component, the AC as runs
+ * of zeros (a ZRL for each sixteen, written only when a value follows) and values, and an end of block
+ * when it ends in zeros. Returns the block's DC.
  */
-function codeBlock(block: Float64Array, div: Float32Array, previousDc: number, dcTable: number, symbols: Symbols, zz: Int32Array): number {
+function codeBlock(block: Float64Array, div: Float32Array, previousDc: number, dcTable: number, symbols: Symbols): number {
   fdct(block);
-  let last = 0;
-  for (let i = 0; i < 64; i++) {
-    const v = block[ZIGZAG[i]!]! * div[i]!;
-    const q = v < 0 ? -((0.5 - v) | 0) : (v + 0.5) | 0; // round half away from zero, as libjpeg
-    zz[i] = q;
-    if (q !== 0) last = i;
-  }
   symbols.reserve();
-  const diff = zz[0]! - previousDc;
-  symbols.push(dcTable, sizeOf(diff), diff);
   const acTable = dcTable + 1;
+  let dc = 0;
   let run = 0;
-  for (let i = 1; i <= last; i++) {
-    const v = zz[i]!;
-    if (v === 0) {
-      run++;
-      continue;
+  for (let i = 0; i < 64; i++) {
+    const x = block[ZIGZAG[i]!]! * div[i]!;
+    const v = x < 0 ? -((0.5 - x) | 0) : (x + 0.5) | 0; // round half away from zero, as libjpeg
+    if (i === 0) {
+      dc = v;
+      symbols.push(dcTable, sizeOf(v - previousDc), v - previousDc);
+    } else if (v === 0) run++;
+    else {
+      for (; run > 15; run -= 16) symbols.push(acTable, 0xf0, 0);
+      symbols.push(acTable, (run << 4) | sizeOf(v), v);
+      run = 0;
     }
-    for (; run > 15; run -= 16) symbols.push(acTable, 0xf0, 0);
-    symbols.push(acTable, (run << 4) | sizeOf(v), v);
-    run = 0;
   }
-  if (last < 63) symbols.push(acTable, 0x00, 0); // EOB
-  return zz[0]!;
+  if (run > 0) symbols.push(acTable, 0x00, 0); // EOB
+  return dc;
 }
 
 /** The 8×8 block at (x0, y0) of a plane, level-shifted; past the edge the last row and column repeat. */
@@ -304,7 +300,6 @@ function symbolsOf(image: YccImage, lumaDiv: Float32Array, chromaDiv: Float32Arr
   const { y, cb, cr } = image;
   const symbols = new Symbols();
   const block = new Float64Array(64);
-  const zz = new Int32Array(64);
   let dcY = 0;
   let dcCb = 0;
   let dcCr = 0;
@@ -313,13 +308,13 @@ function symbolsOf(image: YccImage, lumaDiv: Float32Array, chromaDiv: Float32Arr
       for (let by = 0; by < 16; by += 8) {
         for (let bx = 0; bx < 16; bx += 8) {
           loadBlock(y, mx + bx, my + by, block);
-          dcY = codeBlock(block, lumaDiv, dcY, DC_LUMA, symbols, zz);
+          dcY = codeBlock(block, lumaDiv, dcY, DC_LUMA, symbols);
         }
       }
       loadBlock(cb, mx >> 1, my >> 1, block);
-      dcCb = codeBlock(block, chromaDiv, dcCb, DC_CHROMA, symbols, zz);
+      dcCb = codeBlock(block, chromaDiv, dcCb, DC_CHROMA, symbols);
       loadBlock(cr, mx >> 1, my >> 1, block);
-      dcCr = codeBlock(block, chromaDiv, dcCr, DC_CHROMA, symbols, zz);
+      dcCr = codeBlock(block, chromaDiv, dcCr, DC_CHROMA, symbols);
     }
   }
   return symbols;
