@@ -264,8 +264,33 @@ function idct4(c: Float64Array, out: Uint8Array, o: number, stride: number): voi
   }
 }
 
+const S3 = Math.sqrt(3) / 2; // cos(π/6)
+
 /**
- * The nx×ny IDCT (every size but 4×4), rows then columns, over the first `rows` coefficient rows only
+ * The 3-point IDCT on rows, then columns (3/8 scale): with u = 1, 2 the cosines are ±cos(π/6), 0 and
+ * cos(π/3) = ½, cos(π) = −1, so each output is a few additions.
+ */
+function idct3(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 9; r += 3) {
+    const f0 = c[r]!, f1 = S3 * c[r + 1]!, f2 = c[r + 2]!;
+    c[r] = f0 + f1 + 0.5 * f2;
+    c[r + 1] = f0 - f2;
+    c[r + 2] = f0 - f1 + 0.5 * f2;
+  }
+  for (let x = 0; x < 3; x++) {
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    const f0 = c[x]! + 128.5, f1 = S3 * c[3 + x]!, f2 = c[6 + x]!;
+    let v = f0 + f1 + 0.5 * f2;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = f0 - f2;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = f0 - f1 + 0.5 * f2;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+/**
+ * The nx×ny IDCT (every size but 3×3 and 4×4), rows then columns, over the first `rows` coefficient rows only
  * (the rest are zero). Output x and n − 1 − x share their terms with the odd ones' sign flipped
  * (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work; the sums run
  * over eight terms whatever the size, the tables' zeros covering u ≥ n (which read neighbouring
@@ -633,6 +658,7 @@ function decodeScan(
             const value = mean < 0 ? 0 : mean > 255 ? 255 : mean;
             for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
           } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
+          else if (nx === 3 && ny === 3) idct3(coef, plane, o, stride);
           else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
         }
       }
