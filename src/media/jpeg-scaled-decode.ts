@@ -289,8 +289,47 @@ function idct3(c: Float64Array, out: Uint8Array, o: number, stride: number): voi
   }
 }
 
+const K1 = Math.cos(Math.PI / 12);
+const K5 = Math.cos((5 * Math.PI) / 12);
+
 /**
- * The nx×ny IDCT (every size but 3×3 and 4×4), rows then columns, over the first `rows` coefficient rows only
+ * The 6-point IDCT on rows, then columns (6/8 scale): output x and 5 − x share an even part (u = 0, 2, 4:
+ * cosines ±cos(π/6), ½, −1, 0) and an odd part (u = 1, 3, 5: cos(π/12), cos(5π/12), ±√½) of opposite sign.
+ */
+function idct6(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 36; r += 6) {
+    const f0 = c[r]!, f1 = c[r + 1]!, f2 = S3 * c[r + 2]!, f3 = Math.SQRT1_2 * c[r + 3]!, f4 = c[r + 4]!, f5 = c[r + 5]!;
+    const e0 = f0 + f2 + 0.5 * f4, e1 = f0 - f4, e2 = f0 - f2 + 0.5 * f4;
+    const o0 = K1 * f1 + f3 + K5 * f5, o1 = Math.SQRT1_2 * (f1 - f5) - f3, o2 = K5 * f1 - f3 + K1 * f5;
+    c[r] = e0 + o0;
+    c[r + 1] = e1 + o1;
+    c[r + 2] = e2 + o2;
+    c[r + 3] = e2 - o2;
+    c[r + 4] = e1 - o1;
+    c[r + 5] = e0 - o0;
+  }
+  for (let x = 0; x < 6; x++) {
+    const f0 = c[x]! + 128.5, f1 = c[6 + x]!, f2 = S3 * c[12 + x]!, f3 = Math.SQRT1_2 * c[18 + x]!, f4 = c[24 + x]!, f5 = c[30 + x]!;
+    const e0 = f0 + f2 + 0.5 * f4, e1 = f0 - f4, e2 = f0 - f2 + 0.5 * f4;
+    const o0 = K1 * f1 + f3 + K5 * f5, o1 = Math.SQRT1_2 * (f1 - f5) - f3, o2 = K5 * f1 - f3 + K1 * f5;
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    let v = e0 + o0;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 + o1;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e2 + o2;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e2 - o2;
+    out[o + 3 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 - o1;
+    out[o + 4 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e0 - o0;
+    out[o + 5 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+/**
+ * The nx×ny IDCT (every size but 3×3, 4×4 and 6×6), rows then columns, over the first `rows` coefficient rows only
  * (the rest are zero). Output x and n − 1 − x share their terms with the odd ones' sign flipped
  * (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work; the sums run
  * over eight terms whatever the size, the tables' zeros covering u ≥ n (which read neighbouring
@@ -659,6 +698,7 @@ function decodeScan(
             for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
           } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
           else if (nx === 3 && ny === 3) idct3(coef, plane, o, stride);
+          else if (nx === 6 && ny === 6) idct6(coef, plane, o, stride);
           else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
         }
       }
