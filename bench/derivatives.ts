@@ -1,10 +1,12 @@
 /**
- * Issue 4's derivative benchmark: the media pipeline's derivative step (DEFAULT_DERIVATIVES: thumb 320 px
- * and display 1280 px, lossy JPEG, EXIF orientation applied) for a 12 MP JPEG, run by the default
- * ImageEngine (PhotonEngine) inside workerd, beside sharp (libvips) doing the same sizes in this Node
- * process, on the same machine in the same run.
+ * Issue 4's derivative benchmark: the media pipeline's derivative step for a 12 MP JPEG with the default
+ * VARIANTS (DEFAULT_VARIANTS: thumb 320, display 1280, w640 and w1920 px, lossy JPEG, EXIF orientation
+ * applied), run by the default ImageEngine (PhotonEngine) inside workerd, beside sharp (libvips) making the
+ * same sizes at the same qualities in this Node process, on the same machine in the same run. The step's
+ * other formats (WebP, AVIF) come from the Images binding, outside the engine and this benchmark, on
+ * neither side.
  *
- *   npm run bench:derivatives -- [--runs 5] [--seed 1] [--save DIR]
+ *   npm run bench:derivatives -- [--runs 5] [--seed 1] [--variants thumb,display] [--save DIR]
  *
  * The inputs are generated with sharp, deterministically (seeded): 4000×3000, a smooth gradient plus
  * noise so it compresses like a photo (~3 MB at quality 90), baseline 4:2:0, once without EXIF and once
@@ -24,8 +26,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { DEFAULT_DERIVATIVES } from '../src/media/image-engine';
 import { readImageInfo } from '../src/media/image-info';
+import { DEFAULT_VARIANTS, type VariantSpec } from '../src/media/variants';
 import type { DeriveTiming } from './derivatives-worker/worker';
 
 const root = resolve(import.meta.dirname, '..');
@@ -39,11 +41,18 @@ const INPUT_QUALITY = 90;
 const USAGE = `npm run bench:derivatives -- [options]
   --runs <n>    timed runs per engine and image, after one untimed warm-up run (default 5)
   --seed <n>    seed of the generated test image (default 1)
+  --variants <names>  comma-separated subset of the default variants (${DEFAULT_VARIANTS.map((v) => v.variant).join(', ')}; default all)
   --save <dir>  also write the inputs and every engine's derivatives there, for inspection`;
 
 function options() {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' }, save: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      runs: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '1' },
+      variants: { type: 'string' },
+      save: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -53,7 +62,10 @@ function options() {
   const seed = Number(values.seed);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer\n${USAGE}`);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer\n${USAGE}`);
-  return { runs, seed, save: values.save ? resolve(values.save) : undefined };
+  const names = values.variants?.split(',').map((n) => n.trim());
+  const specs = names ? DEFAULT_VARIANTS.filter((v) => names.includes(v.variant)) : DEFAULT_VARIANTS;
+  if (names && specs.length !== names.length) throw new Error(`--variants names a variant that is not a default one\n${USAGE}`);
+  return { runs, seed, specs, save: values.save ? resolve(values.save) : undefined };
 }
 
 // ---------------------------------------------------------------------------------------------- inputs
@@ -255,10 +267,10 @@ interface Output {
 }
 
 /** What the pipeline does, the way one would write it with sharp: one pipeline per derivative, from the file. */
-async function sharpDerive(input: Buffer, chromaSubsampling = '4:2:0'): Promise<{ outputs: Output[]; buffers: Map<string, Buffer> }> {
+async function sharpDerive(input: Buffer, specs: VariantSpec[], chromaSubsampling = '4:2:0'): Promise<{ outputs: Output[]; buffers: Map<string, Buffer> }> {
   const buffers = new Map<string, Buffer>();
   const outputs: Output[] = [];
-  for (const spec of DEFAULT_DERIVATIVES) {
+  for (const spec of specs) {
     const { data, info } = await sharp(input)
       .rotate() // EXIF orientation; the output carries no metadata (sharp strips it by default)
       .resize({ width: spec.width, withoutEnlargement: true })
@@ -318,7 +330,7 @@ const sizesLine = (outputs: Output[]) => outputs.map((o) => `${o.variant} ${o.wi
 // ---------------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const { runs, seed, save } = options();
+  const { runs, seed, specs, save } = options();
   const started = performance.now();
   sharp.cache(false); // libvips' operation cache would otherwise serve repeated runs from memory
   // sharp's default thread pool is 1 on glibc without jemalloc, else the core count: time 1 thread
@@ -334,7 +346,7 @@ async function main(): Promise<void> {
     worker = await workerPromise;
     const { url } = worker;
 
-    console.log(`Derivative step for a 12 MP JPEG: ${DEFAULT_DERIVATIVES.map((s) => `${s.variant} ${s.width} px q${s.quality}`).join(', ')}`);
+    console.log(`Derivative step for a 12 MP JPEG: ${specs.map((s) => `${s.variant} ${s.width} px q${s.quality}`).join(', ')} (JPEG; WebP/AVIF come from the Images binding, on neither side)`);
     console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})`);
     console.log(`Runs: ${runs} timed per engine and image (interleaved), after 1 untimed warm-up; seed ${seed}; sharp's default thread pool here: ${defaultThreads}`);
     console.log(`${loadLine('Load before')}\n`);
@@ -366,11 +378,11 @@ async function main(): Promise<void> {
 
       // One untimed warm-up each (photon's WASM instantiation, JIT; libvips' first use), then `runs`
       // rounds, interleaved so that load from elsewhere on the machine hits every engine alike.
-      const derive = () => call<DeriveTiming>(`${url}/derive?name=${input.name}`, { method: 'POST' });
+      const derive = () => call<DeriveTiming>(`${url}/derive?name=${input.name}&variants=${specs.map((s) => s.variant).join(',')}`, { method: 'POST' });
       const timedSharp = async (threads: number) => {
         sharp.concurrency(threads);
         const start = performance.now();
-        const result = await sharpDerive(input.bytes);
+        const result = await sharpDerive(input.bytes, specs);
         return { ...result, ms: performance.now() - start };
       };
       const first = await derive();
@@ -398,15 +410,14 @@ async function main(): Promise<void> {
         const res = await fetch(`${url}/derivative?name=${input.name}&variant=${d.variant}`);
         photonBuffers.set(d.variant, Buffer.from(await res.arrayBuffer()));
       }
-      // Untimed: sharp without chroma subsampling, which is what photon's encoder writes, to compare bytes like for like.
-      const sharp444 = await sharpDerive(input.bytes, '4:4:4');
+      // Untimed: sharp without chroma subsampling, which is what photon's own encoder wrote (before ours), for scale.
+      const sharp444 = await sharpDerive(input.bytes, specs, '4:4:4');
 
-      const quality = async (buffers: Map<string, Buffer>) =>
-        (
-          await Promise.all(
-            [...buffers].map(async ([variant, b]) => `${variant} ${(await psnr(input.bytes, b)).toFixed(1)} dB ${(await sharp(b).metadata()).chromaSubsampling}`),
-          )
-        ).join(', ');
+      const scores = async (buffers: Map<string, Buffer>) =>
+        new Map(await Promise.all([...buffers].map(async ([variant, b]) => [variant, { psnr: await psnr(input.bytes, b), chroma: (await sharp(b).metadata()).chromaSubsampling }] as const)));
+      const ours = await scores(photonBuffers);
+      const theirs = await scores(sharpLast!.buffers);
+      const quality = (scored: typeof ours) => [...scored].map(([variant, q]) => `${variant} ${q.psnr.toFixed(1)} dB ${q.chroma}`).join(', ');
       const engineMedian = median(engineTimes);
       const ratio = (t: number) => engineMedian / median(sharpTimes.get(t)!);
       const threadsLabel = (t: number) => `sharp (${t} thread${t === 1 ? '' : 's'})`;
@@ -417,21 +428,23 @@ async function main(): Promise<void> {
       console.log(`  ${pad('', 26)} ${clockAdvances ? `cross-check, round trip − no-op: ${timesLine(roundTrip)}` : `in-Worker Date.now() read: ${timesLine(inWorker)}`}`);
       console.log(`  ${pad('', 26)} ${sizesLine(last.derivatives)}`);
       console.log(`  ${pad('', 26)} peak WASM memory (photonMemoryBytes) ${mib(last.photonMemoryBytes)}`);
-      console.log(`  ${pad('', 26)} PSNR vs reference, chroma: ${await quality(photonBuffers)}`);
+      console.log(`  ${pad('', 26)} PSNR vs reference, chroma: ${quality(ours)}`);
       for (const t of sharpThreads) console.log(`  ${pad(threadsLabel(t), 26)} ${timesLine(sharpTimes.get(t)!)}`);
       console.log(`  ${pad('', 26)} ${sizesLine(sharpLast!.outputs)}`);
-      console.log(`  ${pad('', 26)} PSNR vs reference, chroma: ${await quality(sharpLast!.buffers)}`);
-      console.log(`  ${pad('', 26)} (with 4:4:4 chroma like photon's encoder: ${sizesLine(sharp444.outputs)})`);
+      console.log(`  ${pad('', 26)} PSNR vs reference, chroma: ${quality(theirs)}`);
+      console.log(`  ${pad('', 26)} (at 4:4:4, as photon's own encoder wrote: ${sizesLine(sharp444.outputs)})`);
       console.log(`  ratio photon-engine / sharp: ${sharpThreads.map((t) => `${ratio(t).toFixed(1)}× vs ${threadsLabel(t)}`).join(', ')}`);
       const sizeRatio = (variant: string, outputs: Output[]) => {
         const a = last.derivatives.find((d) => d.variant === variant)?.bytes ?? Number.NaN;
         const b = outputs.find((d) => d.variant === variant)?.bytes ?? Number.NaN;
         return `${variant} ${(a / b).toFixed(2)}×`;
       };
+      const psnrDelta = (variant: string) => `${variant} ${((ours.get(variant)?.psnr ?? Number.NaN) - (theirs.get(variant)?.psnr ?? Number.NaN)).toFixed(2)} dB`;
       console.log(
-        `  output bytes photon-engine / sharp: ${DEFAULT_DERIVATIVES.map((s) => sizeRatio(s.variant, sharpLast!.outputs)).join(', ')} ` +
-          `(vs sharp 4:4:4: ${DEFAULT_DERIVATIVES.map((s) => sizeRatio(s.variant, sharp444.outputs)).join(', ')})\n`,
+        `  output bytes photon-engine / sharp: ${specs.map((s) => sizeRatio(s.variant, sharpLast!.outputs)).join(', ')} ` +
+          `(vs sharp 4:4:4: ${specs.map((s) => sizeRatio(s.variant, sharp444.outputs)).join(', ')})`,
       );
+      console.log(`  PSNR photon-engine − sharp, same quality setting: ${specs.map((s) => psnrDelta(s.variant)).join(', ')}\n`);
       ratios.push(`${input.name} ${sharpThreads.map((t) => `${ratio(t).toFixed(1)}× (${t} thr)`).join(' / ')}`);
 
       if (save) {

@@ -1,10 +1,11 @@
 /**
  * Bench-only Worker (see ./wrangler.toml): times the media pipeline's derivative step, i.e.
- * `new PhotonEngine().derive(bytes, readImageInfo(bytes), DEFAULT_DERIVATIVES)`, inside workerd.
+ * `new PhotonEngine().derive(bytes, readImageInfo(bytes), variants)` with the pipeline's default
+ * VARIANTS (or the named subset), inside workerd.
  *
  *   GET  /noop                    200 "ok" (readiness probe, and the round-trip baseline)
  *   PUT  /image?name=N            keeps the request body in this isolate under N → { bytes }
- *   POST /derive?name=N           one derive() of image N, timed here → DeriveTiming
+ *   POST /derive?name=N[&variants=a,b]   one derive() of image N, timed here → DeriveTiming
  *   GET  /derivative?name=N&variant=V   the bytes of V from the last derive() of N
  *   POST /spin?n=K                K iterations of pure arithmetic, timed here → { dateMs, perfMs }
  *   GET  /memory                  → { photonMemoryBytes } (WASM memory never shrinks: the peak so far)
@@ -12,9 +13,9 @@
  * Images are uploaded once and kept in module state so the timed requests carry no body. No auth:
  * never deploy this.
  */
-import { DEFAULT_DERIVATIVES } from '../../src/media/image-engine';
 import { readImageInfo } from '../../src/media/image-info';
 import { PhotonEngine, photonMemoryBytes } from '../../src/media/photon-engine';
+import { DEFAULT_VARIANTS } from '../../src/media/variants';
 
 export interface DeriveTiming {
   /** Date.now() around derive() (workerd's coarse clock). */
@@ -47,9 +48,11 @@ export default {
           if (!bytes) return json({ error: `no image ${name}` }, 404);
           const info = readImageInfo(bytes);
           if (!info) return json({ error: 'unreadable header' }, 400);
+          const names = url.searchParams.get('variants')?.split(',');
+          const specs = names ? DEFAULT_VARIANTS.filter((v) => names.includes(v.variant)) : DEFAULT_VARIANTS;
           const date0 = Date.now();
           const perf0 = performance.now();
-          const outcome = await engine.derive(bytes, info, DEFAULT_DERIVATIVES);
+          const outcome = await engine.derive(bytes, info, specs);
           const perfMs = performance.now() - perf0;
           const dateMs = Date.now() - date0;
           if (!outcome.ok) return json({ error: `skipped: ${outcome.reason}` }, 422);

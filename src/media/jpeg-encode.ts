@@ -2,9 +2,11 @@
  * @module A baseline JPEG encoder with 4:2:0 chroma subsampling, in JS, for the derivatives: the
  * pixels are already in JS (no copy into WASM memory, which never shrinks), chroma at a quarter
  * of the samples makes files ~30% smaller than photon's 4:4:4 at the same quality, and half the
- * DCTs make it faster. IJG quality scaling of the Annex K tables (the same tables and scaling as
+ * DCTs make it faster. It takes Y, Cb and Cr planes (what the scaled decoder and the plane resizer
+ * produce), or RGBA. IJG quality scaling of the Annex K tables (the same tables and scaling as
  * libjpeg/sharp, so "quality 80" means the same), AAN float DCT, Huffman tables optimised per image. Pure.
  */
+import { chromaSize, yccFromRgba, type Plane, type YccImage } from './planes';
 
 /** Natural (row-major) index of each zigzag position. */
 const ZIGZAG = new Uint8Array([
@@ -112,7 +114,7 @@ function divisors(table: Uint8Array): Float32Array {
 }
 
 /** In-place AAN float forward DCT of an 8×8 block (IJG jfdctflt.c). */
-function fdct(d: Float32Array): void {
+function fdct(d: Float64Array): void {
   for (let pass = 0; pass < 2; pass++) {
     const step = pass === 0 ? 1 : 8;
     const stride = pass === 0 ? 8 : 1;
@@ -147,10 +149,11 @@ function fdct(d: Float32Array): void {
   }
 }
 
-/** Growing output with JPEG's byte stuffing for the entropy-coded data. */
+/** Header bytes, then the entropy-coded data with JPEG's byte stuffing; grows as needed. */
 class Writer {
   bytes: Uint8Array;
   at = 0;
+  /** Pending bits (fewer than 8 between calls, so the value stays a small integer). */
   private bits = 0;
   private count = 0;
 
@@ -158,7 +161,8 @@ class Writer {
     this.bytes = new Uint8Array(capacity);
   }
 
-  private ensure(n: number): void {
+  /** Room for `n` more bytes. */
+  ensure(n: number): void {
     if (this.at + n <= this.bytes.length) return;
     const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.at + n));
     grown.set(this.bytes.subarray(0, this.at));
@@ -174,22 +178,24 @@ class Writer {
     this.raw(v >> 8, v);
   }
 
-  /** Appends `length` bits of `value`, stuffing a zero after every 0xFF byte. */
+  /** Appends `length` (≤ 16) bits of `value`, stuffing a zero after every 0xFF byte; the caller ensured room. */
   put(value: number, length: number): void {
-    this.bits = (this.bits << length) | (value & ((1 << length) - 1));
-    this.count += length;
-    while (this.count >= 8) {
-      const byte = (this.bits >>> (this.count - 8)) & 0xff;
-      this.ensure(2);
-      this.bytes[this.at++] = byte;
-      if (byte === 0xff) this.bytes[this.at++] = 0;
-      this.count -= 8;
+    let bits = (this.bits << length) | (value & ((1 << length) - 1));
+    let count = this.count + length;
+    const bytes = this.bytes;
+    while (count >= 8) {
+      count -= 8;
+      const byte = (bits >>> count) & 0xff;
+      bytes[this.at++] = byte;
+      if (byte === 0xff) bytes[this.at++] = 0;
     }
-    this.bits &= (1 << this.count) - 1;
+    this.bits = bits & ((1 << count) - 1);
+    this.count = count;
   }
 
   /** Pads the last byte with one bits, as T.81 F.1.2.3 asks. */
   flush(): void {
+    this.ensure(2);
     if (this.count > 0) this.put((1 << (8 - this.count)) - 1, 8 - this.count);
   }
 }
@@ -198,60 +204,120 @@ function writeHuffmanTable(out: Writer, tableClassAndId: number, table: HuffmanT
   out.raw(tableClassAndId, ...table.bits, ...table.values);
 }
 
-/** Huffman symbol (run << 4 | size) and the magnitude's bit count of a coefficient. */
+/** Bits of a coefficient's magnitude (its Huffman symbol's size nibble). */
 const sizeOf = (value: number) => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
+/** Which Huffman table a symbol belongs to. */
+const DC_LUMA = 0;
+const AC_LUMA = 1;
+const DC_CHROMA = 2;
+const AC_CHROMA = 3;
+
 /**
- * Walks a block's AC coefficients (zigzag) as JPEG codes them: `zeroRun16` for each run of sixteen
- * zeros (ZRL), `value` for each non-zero coefficient with the zeros before it, `endOfBlock` when
- * the block ends in zeros (EOB). One walk serves counting symbols and writing them.
+ * The image as JPEG will entropy-code it: per symbol, its table and Huffman symbol (`table << 8 |
+ * symbol`, the symbol being run << 4 | size, or the size for DC) and the value whose `size` low bits
+ * follow it. Collected once; counting them gives the optimal tables, and writing them the scan.
  */
-function walkAc(zz: Int16Array, at: number, visit: { zeroRun16(): void; value(v: number, run: number): void; endOfBlock(): void }): void {
-  let last = 63;
-  while (last > 0 && zz[at + last] === 0) last--;
-  let run = 0;
-  for (let i = 1; i <= last; i++) {
-    const v = zz[at + i]!;
-    if (v === 0) {
-      run++;
-      continue;
-    }
-    while (run > 15) {
-      visit.zeroRun16();
-      run -= 16;
-    }
-    visit.value(v, run);
-    run = 0;
+class Symbols {
+  codes = new Uint16Array(1 << 16);
+  values = new Int16Array(1 << 16);
+  length = 0;
+  /** How often each code (`table << 8 | symbol`) occurs. */
+  readonly counts = new Uint32Array(1024);
+
+  /** Room for one more block (at most 64 symbols). */
+  reserve(): void {
+    if (this.length + 64 <= this.codes.length) return;
+    const codes = new Uint16Array(this.codes.length * 2);
+    const values = new Int16Array(this.codes.length * 2);
+    codes.set(this.codes);
+    values.set(this.values);
+    this.codes = codes;
+    this.values = values;
   }
-  if (last < 63) visit.endOfBlock();
+
+  push(table: number, symbol: number, value: number): void {
+    const code = (table << 8) | symbol;
+    this.codes[this.length] = code;
+    this.values[this.length++] = value;
+    this.counts[code]!++;
+  }
 }
 
-/** Counts the symbols a block (zigzag, DC already a difference) will emit. */
-function countBlock(zz: Int16Array, at: number, dc: Uint32Array, ac: Uint32Array): void {
-  dc[sizeOf(zz[at]!)]!++;
-  walkAc(zz, at, {
-    zeroRun16: () => void ac[0xf0]!++,
-    value: (v, run) => void ac[(run << 4) | sizeOf(v)]!++,
-    endOfBlock: () => void ac[0]!++,
-  });
+/**
+ * DCT and quantisation of one 8×8 block (level-shifted samples in `block`), and its symbols in the
+ * same zigzag pass: the DC as the difference from the previous block of its component, the AC as runs
+ * of zeros (a ZRL for each sixteen, written only when a value follows) and values, and an end of block
+ * when it ends in zeros. Returns the block's DC.
+ */
+function codeBlock(block: Float64Array, div: Float32Array, previousDc: number, dcTable: number, symbols: Symbols): number {
+  fdct(block);
+  symbols.reserve();
+  const acTable = dcTable + 1;
+  let dc = 0;
+  let run = 0;
+  for (let i = 0; i < 64; i++) {
+    const x = block[ZIGZAG[i]!]! * div[i]!;
+    const v = x < 0 ? -((0.5 - x) | 0) : (x + 0.5) | 0; // round half away from zero, as libjpeg
+    if (i === 0) {
+      dc = v;
+      symbols.push(dcTable, sizeOf(v - previousDc), v - previousDc);
+    } else if (v === 0) run++;
+    else {
+      for (; run > 15; run -= 16) symbols.push(acTable, 0xf0, 0);
+      symbols.push(acTable, (run << 4) | sizeOf(v), v);
+      run = 0;
+    }
+  }
+  if (run > 0) symbols.push(acTable, 0x00, 0); // EOB
+  return dc;
 }
 
-/** Writes a block (zigzag, DC already a difference) with the given codes. */
-function writeBlock(out: Writer, zz: Int16Array, at: number, dc: HuffmanCodes, ac: HuffmanCodes): void {
-  writeValue(out, zz[at]!, dc, 0);
-  walkAc(zz, at, {
-    zeroRun16: () => out.put(ac.code[0xf0]!, ac.length[0xf0]!), // ZRL: sixteen zeros
-    value: (v, run) => writeValue(out, v, ac, run),
-    endOfBlock: () => out.put(ac.code[0]!, ac.length[0]!), // EOB
-  });
+/** The 8×8 block at (x0, y0) of a plane, level-shifted; past the edge the last row and column repeat. */
+function loadBlock(plane: Plane, x0: number, y0: number, block: Float64Array): void {
+  const { data, width, height } = plane;
+  if (x0 + 8 <= width && y0 + 8 <= height) {
+    for (let r = 0, p = y0 * width + x0; r < 64; r += 8, p += width) {
+      block[r] = data[p]! - 128;
+      block[r + 1] = data[p + 1]! - 128;
+      block[r + 2] = data[p + 2]! - 128;
+      block[r + 3] = data[p + 3]! - 128;
+      block[r + 4] = data[p + 4]! - 128;
+      block[r + 5] = data[p + 5]! - 128;
+      block[r + 6] = data[p + 6]! - 128;
+      block[r + 7] = data[p + 7]! - 128;
+    }
+    return;
+  }
+  for (let r = 0; r < 8; r++) {
+    const row = Math.min(y0 + r, height - 1) * width;
+    for (let c = 0; c < 8; c++) block[r * 8 + c] = data[row + Math.min(x0 + c, width - 1)]! - 128;
+  }
 }
 
-/** Huffman symbol (run << 4 | size) then the value's `size` low bits (negatives as one's complement). */
-function writeValue(out: Writer, value: number, codes: HuffmanCodes, run: number): void {
-  const size = sizeOf(value);
-  const symbol = (run << 4) | size;
-  out.put(codes.code[symbol]!, codes.length[symbol]!);
-  if (size > 0) out.put(value < 0 ? value - 1 : value, size);
+/** Every block's symbols, in MCU order: four luma blocks (2×2), then one Cb and one Cr. */
+function symbolsOf(image: YccImage, lumaDiv: Float32Array, chromaDiv: Float32Array): Symbols {
+  const { y, cb, cr } = image;
+  const symbols = new Symbols();
+  const block = new Float64Array(64);
+  let dcY = 0;
+  let dcCb = 0;
+  let dcCr = 0;
+  for (let my = 0; my < y.height; my += 16) {
+    for (let mx = 0; mx < y.width; mx += 16) {
+      for (let by = 0; by < 16; by += 8) {
+        for (let bx = 0; bx < 16; bx += 8) {
+          loadBlock(y, mx + bx, my + by, block);
+          dcY = codeBlock(block, lumaDiv, dcY, DC_LUMA, symbols);
+        }
+      }
+      loadBlock(cb, mx >> 1, my >> 1, block);
+      dcCb = codeBlock(block, chromaDiv, dcCb, DC_CHROMA, symbols);
+      loadBlock(cr, mx >> 1, my >> 1, block);
+      dcCr = codeBlock(block, chromaDiv, dcCr, DC_CHROMA, symbols);
+    }
+  }
+  return symbols;
 }
 
 export interface RgbaImage {
@@ -261,92 +327,38 @@ export interface RgbaImage {
   height: number;
 }
 
-/** Blocks per 16×16 MCU: four luma, one Cb, one Cr. */
-const BLOCKS_PER_MCU = 6;
-
 /**
- * Colour conversion, 4:2:0 subsampling, DCT and quantisation of every block, in MCU order, with DC
- * stored as the difference from the previous block of its component (what is entropy-coded).
- */
-function quantisedBlocks(image: RgbaImage, lumaDiv: Float32Array, chromaDiv: Float32Array): Int16Array {
-  const { data, width, height } = image;
-  const mcus = Math.ceil(width / 16) * Math.ceil(height / 16);
-  const out = new Int16Array(mcus * BLOCKS_PER_MCU * 64);
-  const y = new Float32Array(256);
-  const cb = new Float32Array(64);
-  const cr = new Float32Array(64);
-  const block = new Float32Array(64);
-  const previous = [0, 0, 0];
-  let at = 0;
-  const emit = (div: Float32Array, component: number) => {
-    fdct(block);
-    for (let i = 0; i < 64; i++) {
-      const v = block[ZIGZAG[i]!]! * div[i]!;
-      out[at + i] = v < 0 ? -((0.5 - v) | 0) : (v + 0.5) | 0; // round half away from zero, as libjpeg
-    }
-    const dc = out[at]!;
-    out[at] = dc - previous[component]!;
-    previous[component] = dc;
-    at += 64;
-  };
-  for (let my = 0; my < height; my += 16) {
-    for (let mx = 0; mx < width; mx += 16) {
-      cb.fill(0);
-      cr.fill(0);
-      const inside = mx + 16 <= width;
-      for (let r = 0; r < 16; r++) {
-        // Past the edge, the last row and column repeat (no dark border in the padding).
-        const row = Math.min(my + r, height - 1) * width;
-        for (let c = 0; c < 16; c++) {
-          const p = (row + (inside ? mx + c : Math.min(mx + c, width - 1))) * 4;
-          const R = data[p]!, G = data[p + 1]!, B = data[p + 2]!;
-          y[r * 16 + c] = 0.299 * R + 0.587 * G + 0.114 * B - 128;
-          const ci = (r >> 1) * 8 + (c >> 1);
-          cb[ci]! += -0.168736 * R - 0.331264 * G + 0.5 * B;
-          cr[ci]! += 0.5 * R - 0.418688 * G - 0.081312 * B;
-        }
-      }
-      for (let by = 0; by < 16; by += 8) {
-        for (let bx = 0; bx < 16; bx += 8) {
-          for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) block[r * 8 + c] = y[(by + r) * 16 + bx + c]!;
-          emit(lumaDiv, 0);
-        }
-      }
-      // Each chroma sample is the mean of four (its +128 and the level shift cancel).
-      for (let i = 0; i < 64; i++) block[i] = cb[i]! / 4;
-      emit(chromaDiv, 1);
-      for (let i = 0; i < 64; i++) block[i] = cr[i]! / 4;
-      emit(chromaDiv, 2);
-    }
-  }
-  return out;
-}
-
-/**
- * Encodes an opaque RGBA image as a baseline JPEG, YCbCr 4:2:0, at IJG `quality` (1–100), with
- * Huffman tables optimised for the image (two passes over the quantised blocks, held as 16-bit
- * coefficients: 3 bytes a pixel).
+ * Encodes an opaque RGBA image as a baseline JPEG, YCbCr 4:2:0 (each chroma sample the mean of its
+ * 2×2 pixels), at IJG `quality` (1–100).
  */
 export function encodeJpeg420(image: RgbaImage, quality: number): Uint8Array {
   const { data, width, height } = image;
   if (!(width > 0 && height > 0 && width <= 65535 && height <= 65535) || data.length < width * height * 4) {
     throw new RangeError(`cannot encode a ${width}×${height} image from ${data.length} bytes`);
   }
+  return encodeJpegYcc(yccFromRgba(image), quality);
+}
+
+/**
+ * Encodes Y, Cb, Cr planes (chroma at `chromaSize` of the luma) as a baseline JPEG, 4:2:0, at IJG
+ * `quality` (1–100), with Huffman tables optimised for the image: the symbols are collected once
+ * (≤ 4 bytes each, a few per block), counted, then written with the tables built from the counts.
+ */
+export function encodeJpegYcc(image: YccImage, quality: number): Uint8Array {
+  const { width, height } = image.y;
+  const chroma = chromaSize(width, height);
+  if (!(width > 0 && height > 0 && width <= 65535 && height <= 65535) || image.y.data.length < width * height) {
+    throw new RangeError(`cannot encode a ${width}×${height} image from ${image.y.data.length} luma samples`);
+  }
+  for (const plane of [image.cb, image.cr]) {
+    if (plane.width !== chroma.width || plane.height !== chroma.height || plane.data.length < chroma.width * chroma.height) {
+      throw new RangeError(`chroma of a ${width}×${height} image must be ${chroma.width}×${chroma.height}, not ${plane.width}×${plane.height}`);
+    }
+  }
   const lumaTable = scaledTable(LUMA_QUANT, quality);
   const chromaTable = scaledTable(CHROMA_QUANT, quality);
-  const blocks = quantisedBlocks(image, divisors(lumaTable), divisors(chromaTable));
-
-  const counts = { dcLuma: new Uint32Array(256), acLuma: new Uint32Array(256), dcChroma: new Uint32Array(256), acChroma: new Uint32Array(256) };
-  for (let at = 0; at < blocks.length; at += 64) {
-    const luma = (at / 64) % BLOCKS_PER_MCU < 4;
-    countBlock(blocks, at, luma ? counts.dcLuma : counts.dcChroma, luma ? counts.acLuma : counts.acChroma);
-  }
-  const tables = {
-    dcLuma: optimalTable(counts.dcLuma),
-    acLuma: optimalTable(counts.acLuma),
-    dcChroma: optimalTable(counts.dcChroma),
-    acChroma: optimalTable(counts.acChroma),
-  };
+  const symbols = symbolsOf(image, divisors(lumaTable), divisors(chromaTable));
+  const tables = [DC_LUMA, AC_LUMA, DC_CHROMA, AC_CHROMA].map((t) => optimalTable(symbols.counts.subarray(t << 8, (t + 1) << 8)));
 
   const out = new Writer(Math.max(4096, (width * height) >> 1));
   out.raw(0xff, 0xd8); // SOI
@@ -362,24 +374,34 @@ export function encodeJpeg420(image: RgbaImage, quality: number): Uint8Array {
   out.u16(width);
   out.raw(3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
   out.raw(0xff, 0xc4);
-  out.u16(2 + Object.values(tables).reduce((n, t) => n + 17 + t.values.length, 0));
-  writeHuffmanTable(out, 0x00, tables.dcLuma);
-  writeHuffmanTable(out, 0x10, tables.acLuma);
-  writeHuffmanTable(out, 0x01, tables.dcChroma);
-  writeHuffmanTable(out, 0x11, tables.acChroma);
+  out.u16(2 + tables.reduce((n, t) => n + 17 + t.values.length, 0));
+  writeHuffmanTable(out, 0x00, tables[DC_LUMA]!);
+  writeHuffmanTable(out, 0x10, tables[AC_LUMA]!);
+  writeHuffmanTable(out, 0x01, tables[DC_CHROMA]!);
+  writeHuffmanTable(out, 0x11, tables[AC_CHROMA]!);
   out.raw(0xff, 0xda); // SOS
   out.u16(12);
   out.raw(3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0);
 
-  const codes = {
-    dcLuma: buildCodes(tables.dcLuma),
-    acLuma: buildCodes(tables.acLuma),
-    dcChroma: buildCodes(tables.dcChroma),
-    acChroma: buildCodes(tables.acChroma),
-  };
-  for (let at = 0; at < blocks.length; at += 64) {
-    const luma = (at / 64) % BLOCKS_PER_MCU < 4;
-    writeBlock(out, blocks, at, luma ? codes.dcLuma : codes.dcChroma, luma ? codes.acLuma : codes.acChroma);
+  // All four tables' codes in one array each, indexed by table << 8 | symbol (the stored code).
+  const code = new Uint16Array(1024);
+  const length = new Uint8Array(1024);
+  tables.forEach((table, t) => {
+    const built = buildCodes(table);
+    code.set(built.code, t << 8);
+    length.set(built.length, t << 8);
+  });
+  const { codes, values } = symbols;
+  for (let i = 0; i < symbols.length; i++) {
+    // A symbol and its value are at most 16 + 11 bits, 4 bytes, 8 stuffed.
+    if ((i & 63) === 0) out.ensure(64 * 8);
+    const c = codes[i]!;
+    out.put(code[c]!, length[c]!);
+    const size = c & 15;
+    if (size > 0) {
+      const v = values[i]!;
+      out.put(v < 0 ? v - 1 : v, size); // negatives as one's complement
+    }
   }
   out.flush();
   out.raw(0xff, 0xd9); // EOI

@@ -1,16 +1,24 @@
 /**
- * @module A baseline JPEG decoder that decodes at 1/2, 1/4 or 1/8 scale in the DCT domain (like libjpeg's
- * scaled decoding): only the low-frequency coefficients of each block are inverse-transformed, so a 12 MP
- * photo costs a few MB of pixels instead of a full-size frame. Pure JS, no runtime imports. Progressive,
- * arithmetic-coded, 12-bit, CMYK and lossless JPEGs throw `UnsupportedJpeg` so a caller can fall back.
+ * @module A baseline JPEG decoder that decodes at n/8 scale (n = 1…8) in the DCT domain, like libjpeg's
+ * scale_num/8: only the n×n lowest-frequency coefficients of each block are inverse-transformed, so a
+ * 12 MP photo costs a few MB of pixels instead of a full-size frame. Each component is decoded at its own
+ * resolution (subsampled chroma stays subsampled) into a plane, which the derivative path resizes and
+ * re-encodes as is; `decodeJpegScaled` converts to RGBA for other callers. Pure JS, no runtime imports.
+ * Progressive, arithmetic-coded, 12-bit, CMYK and lossless JPEGs throw `UnsupportedJpeg` so a caller can
+ * fall back.
  */
+import { chromaSize, flatPlane, resizePlane, rgbaFromPlanes, yccFromRgb, type Plane, type YccImage } from './planes';
 
 /** A JPEG this decoder does not handle (as opposed to a broken one). */
 export class UnsupportedJpeg extends Error {
   override name = 'UnsupportedJpeg';
 }
 
+/** A reduction by 1/scale (RGBA callers). */
 export type Scale = 1 | 2 | 4 | 8;
+
+/** Output samples per 8×8 block along a side: the picture is decoded at eighths/8 of its size. */
+export type Eighths = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export interface ScaledPixels {
   /** RGBA, row-major, opaque. */
@@ -19,19 +27,19 @@ export interface ScaledPixels {
   height: number;
 }
 
-/** The size `decodeJpegScaled` produces for a `width`×`height` image at 1/`scale`. */
-export const scaledSize = (width: number, height: number, scale: Scale) => ({
-  width: Math.ceil(width / scale),
-  height: Math.ceil(height / scale),
+/** The size a `width`×`height` picture decodes to at `eighths`/8 (rounded up, as libjpeg does). */
+export const reducedSize = (width: number, height: number, eighths: number) => ({
+  width: Math.ceil((width * eighths) / 8),
+  height: Math.ceil((height * eighths) / 8),
 });
 
-/** The strongest reduction that still leaves at least `minWidth`×`minHeight` pixels (1 when none does). */
-export function pickScale(width: number, height: number, minWidth: number, minHeight: number): Scale {
-  for (const scale of [8, 4, 2] as const) {
-    const size = scaledSize(width, height, scale);
-    if (size.width >= minWidth && size.height >= minHeight) return scale;
+/** The strongest reduction that still leaves at least `minWidth`×`minHeight` pixels (8, none, when nothing smaller does). */
+export function pickEighths(width: number, height: number, minWidth: number, minHeight: number): Eighths {
+  for (let eighths = 1; eighths < 8; eighths++) {
+    const size = reducedSize(width, height, eighths);
+    if (size.width >= minWidth && size.height >= minHeight) return eighths as Eighths;
   }
-  return 1;
+  return 8;
 }
 
 // Zigzag position → natural (row-major) position in an 8×8 block.
@@ -42,10 +50,16 @@ const ZIGZAG = Uint8Array.from([
 ]);
 
 const LOOKAHEAD = 9;
+const LOOKAHEAD_MASK = (1 << LOOKAHEAD) - 1;
 
 /** A Huffman table: a 9-bit lookahead for short codes, canonical max-code tables for the rest. */
 interface Huffman {
   fast: Int32Array; // (length << 8) | symbol, or 0 when the code is longer than LOOKAHEAD
+  /**
+   * For AC tables: (value << 16) | (run << 8) | bits, when a code and its value's bits both fit in the
+   * lookahead (most coefficients of a photo are small): one lookup decodes the coefficient. 0 otherwise.
+   */
+  fastAc: Int32Array;
   maxcode: Int32Array; // by length 1…16, largest code of that length (-1 when none)
   valptr: Int32Array;
   mincode: Int32Array;
@@ -74,94 +88,81 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Huffman {
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff; // sentinel: no code is longer than 16 bits
-  return { fast, maxcode, valptr, mincode, symbols };
+  const fastAc = new Int32Array(1 << LOOKAHEAD);
+  for (let i = 0; i < 1 << LOOKAHEAD; i++) {
+    const length = fast[i]! >> 8;
+    const size = fast[i]! & 15;
+    if (length === 0 || size === 0 || length + size > LOOKAHEAD) continue;
+    const bits = (i >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
+    const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
+    fastAc[i] = (value << 16) | ((fast[i]! & 0xf0) << 4) | (length + size);
+  }
+  return { fast, fastAc, maxcode, valptr, mincode, symbols };
 }
 
-/** Entropy-coded data with byte stuffing (ff 00); a marker or the end feeds zero bits, which are counted. */
-class BitReader {
-  private buffer = 0;
-  private count = 0;
+/** Entropy-coded bytes with byte stuffing (ff 00); a marker or the end feeds zero bytes, which are counted. */
+class ScanBytes {
   /** Zero bytes fed after a marker or the end of data; reading into them means the data is truncated. */
-  private padding = 0;
+  padding = 0;
 
   constructor(
-    private readonly data: Uint8Array,
+    readonly data: Uint8Array,
     public pos: number,
   ) {}
+}
 
-  private fill(): void {
-    while (this.count <= 24) {
-      let byte = 0;
-      if (this.padding === 0 && this.pos < this.data.length) {
-        byte = this.data[this.pos]!;
-        if (byte === 0xff) {
-          const next = this.data[this.pos + 1];
-          if (next === 0x00) this.pos += 2;
-          else {
-            byte = 0;
-            this.padding++;
-          }
-        } else this.pos++;
-      } else this.padding++;
-      this.buffer = ((this.buffer << 8) | byte) >>> 0;
-      this.count += 8;
-    }
+/**
+ * The bit buffer `buf` (its low `count` bits pending) topped up a byte at a time until it holds more
+ * than 24 bits, i.e. to count + 8·⌊(32 − count)/8⌋ bits (`refilled`): the buffer and its count live in
+ * the caller's locals, which is what makes the scan loop fast.
+ */
+function refill(buf: number, count: number, src: ScanBytes): number {
+  const data = src.data;
+  for (; count <= 24; count += 8) {
+    let byte = 0;
+    if (src.padding === 0 && src.pos < data.length) {
+      byte = data[src.pos]!;
+      if (byte === 0xff) {
+        if (data[src.pos + 1] === 0x00) src.pos += 2;
+        else {
+          byte = 0;
+          src.padding++;
+        }
+      } else src.pos++;
+    } else src.padding++;
+    buf = (buf << 8) | byte;
   }
+  return buf;
+}
 
-  peek(n: number): number {
-    if (this.count < n) this.fill();
-    return (this.buffer >>> (this.count - n)) & ((1 << n) - 1);
-  }
+/** The bit count after `refill`. */
+const refilled = (count: number) => count + (((32 - count) >> 3) << 3);
 
-  bits(n: number): number {
-    if (n === 0) return 0;
-    const v = this.peek(n);
-    this.count -= n;
-    return v;
-  }
+/** Whether bits read so far came from the zero padding, i.e. the scan ended before its MCUs did. */
+const overran = (src: ScanBytes, count: number) => src.padding * 8 > count;
 
-  /** Whether any bit read so far came from the zero padding, i.e. the scan ended before its MCUs did. */
-  overran(): boolean {
-    return this.padding * 8 > this.count;
+/** A code longer than the lookahead: (length << 8) | symbol; needs 16 bits in the buffer. */
+function longCode(h: Huffman, buf: number, count: number): number {
+  let length = LOOKAHEAD + 1;
+  let code = (buf >>> (count - length)) & ((1 << length) - 1);
+  while (code > h.maxcode[length]!) {
+    length++;
+    if (length > 16) throw new Error('bad Huffman code');
+    code = (buf >>> (count - length)) & ((1 << length) - 1);
   }
+  return (length << 8) | h.symbols[h.valptr[length]! + code - h.mincode[length]!]!;
+}
 
-  decode(h: Huffman): number {
-    const look = h.fast[this.peek(LOOKAHEAD)]!;
-    if (look !== 0) {
-      this.count -= look >>> 8;
-      return look & 0xff;
-    }
-    let length = LOOKAHEAD + 1;
-    let code = this.peek(length);
-    while (code > h.maxcode[length]!) {
-      length++;
-      if (length > 16) throw new Error('bad Huffman code');
-      code = this.peek(length);
-    }
-    this.count -= length;
-    return h.symbols[h.valptr[length]! + code - h.mincode[length]!]!;
-  }
-
-  /** A value of `n` bits in JPEG's sign convention (F.2.2.1 EXTEND). */
-  receiveExtend(n: number): number {
-    if (n === 0) return 0;
-    const v = this.bits(n);
-    return v < 1 << (n - 1) ? v - (1 << n) + 1 : v;
-  }
-
-  /** Drops buffered bits and steps over a restart marker. */
-  restart(): void {
-    // Prefetching usually stopped at the marker, feeding padding: fine unless those bits were consumed.
-    if (this.overran()) throw new Error('truncated JPEG: restart interval ends early');
-    this.count = 0;
-    this.buffer = 0;
-    this.padding = 0;
-    // Tolerate fill bytes before the marker.
-    while (this.data[this.pos] === 0xff && this.data[this.pos + 1] === 0xff) this.pos++;
-    const marker = this.data[this.pos + 1];
-    if (this.data[this.pos] !== 0xff || marker === undefined || marker < 0xd0 || marker > 0xd7) throw new Error('missing restart marker');
-    this.pos += 2;
-  }
+/** Steps over a restart marker (and fill bytes before it). */
+function restart(src: ScanBytes, count: number): void {
+  // Prefetching usually stopped at the marker, feeding padding: fine unless those bits were consumed.
+  if (overran(src, count)) throw new Error('truncated JPEG: restart interval ends early');
+  src.padding = 0;
+  const data = src.data;
+  while (data[src.pos] === 0xff && data[src.pos + 1] === 0xff) src.pos++;
+  const marker = data[src.pos + 1];
+  if (data[src.pos] !== 0xff || marker === undefined || marker < 0xd0 || marker > 0xd7) throw new Error('missing restart marker');
+  src.pos += 2;
 }
 
 interface Component {
@@ -169,56 +170,222 @@ interface Component {
   h: number;
   v: number;
   tq: number;
-  /** Output samples a block yields across and down at the chosen scale. */
+  /** Samples a block yields across and down (the eighths, or more for subsampled chroma with `fullChroma`). */
   nx: number;
   ny: number;
   blocksPerLine: number;
   blocksPerColumn: number;
-  /** Samples at output resolution, one byte each; `stride` wide. */
+  /** The component's samples, one byte each; `stride` wide. */
   plane: Uint8Array;
   stride: number;
+  /** The samples that belong to the picture, across and down (the rest is block padding). */
+  width: number;
+  height: number;
   pred: number;
 }
 
-/** cos((2x + 1)uπ / 2N) · C(u) for the N-point inverse DCT, x and u < N, with C(0) = 1/√2. */
-const COS: Record<number, Float32Array> = {};
-for (const n of [1, 2, 4, 8]) {
-  const t = new Float32Array(n * n);
-  for (let x = 0; x < n; x++) for (let u = 0; u < n; u++) t[x * n + u] = (u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
-  COS[n] = t;
+/**
+ * For the N-point inverse DCT (N = 1…8), cos((2x + 1)uπ / 2N) for the first half of the outputs x (the
+ * rest mirror them), split into the four even u (`even[4x + u/2]`) and the four odd u (`odd[4x + (u − 1)/2]`),
+ * zero for u ≥ N, so every size runs the same unrolled sums.
+ */
+const COS_EVEN: Float64Array[] = [];
+const COS_ODD: Float64Array[] = [];
+for (let n = 1; n <= 8; n++) {
+  const even = new Float64Array(16);
+  const odd = new Float64Array(16);
+  for (let x = 0; x < (n + 1) >> 1; x++) {
+    for (let u = 0; u < n; u++) {
+      const c = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * n));
+      if (u % 2 === 0) even[4 * x + u / 2] = c;
+      else odd[4 * x + (u - 1) / 2] = c;
+    }
+  }
+  COS_EVEN[n] = even;
+  COS_ODD[n] = odd;
+}
+
+const C1 = Math.cos(Math.PI / 8);
+const C3 = Math.cos((3 * Math.PI) / 8);
+
+/** Where each zigzag coefficient goes in an nx×ny block (row-major; -1 when the reduced IDCT ignores it), its row, and its multiplier. */
+interface CoefficientMap {
+  at: Int8Array;
+  row: Int8Array;
+  mult: Float32Array;
 }
 
 /**
- * Reduced inverse DCT: from the nx×ny lowest coefficients (natural order, dequantised) straight to nx×ny
- * samples. With the 8-point coefficients, f(x, y) = ¼ Σu<nx Σv<ny C(u)C(v) F(u, v) cos… cos… keeps the
- * block's mean (F(0,0)/8) and is the exact IDCT at 8.
+ * The reduced inverse DCT takes the nx×ny lowest coefficients of the 8-point transform straight to nx×ny
+ * samples: f(x, y) = ¼ Σu<nx Σv<ny C(u)C(v) F(u, v) cos((2x + 1)uπ / 2nx) cos((2y + 1)vπ / 2ny),
+ * C(0) = 1/√2, which keeps the block's mean (F(0,0)/8) and is the exact IDCT at 8. The constant factors
+ * are folded into the dequantisation: C(u)C(v)/4 and, for the 4×4 transform (`idct4`), the cos(π/4) of
+ * its u = 2 and v = 2 terms.
  */
-function idctReduced(coef: Float32Array, nx: number, ny: number, tmp: Float32Array, out: Uint8Array, offset: number, stride: number): void {
-  const cx = COS[nx]!;
-  const cy = COS[ny]!;
-  // Rows: tmp[v][x] = Σu C(u) F(u, v) cos((2x + 1)uπ / 2nx)
-  for (let v = 0; v < ny; v++) {
-    for (let x = 0; x < nx; x++) {
-      let sum = 0;
-      for (let u = 0; u < nx; u++) sum += cx[x * nx + u]! * coef[v * 8 + u]!;
-      tmp[v * 8 + x] = sum;
-    }
+function coefficientMap(quant: Float32Array, nx: number, ny: number): CoefficientMap {
+  const at = new Int8Array(64).fill(-1);
+  const row = new Int8Array(64);
+  const mult = new Float32Array(64);
+  const four = nx === 4 && ny === 4;
+  const factor = (u: number) => (u === 0 || (four && u === 2) ? Math.SQRT1_2 : 1);
+  for (let k = 0; k < 64; k++) {
+    const u = ZIGZAG[k]! & 7;
+    const v = ZIGZAG[k]! >> 3;
+    if (u >= nx || v >= ny) continue;
+    at[k] = v * nx + u;
+    row[k] = v;
+    mult[k] = (quant[k]! * factor(u) * factor(v)) / 4; // DQT is in zigzag order too
   }
-  for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) {
-      let sum = 0;
-      for (let v = 0; v < ny; v++) sum += cy[y * ny + v]! * tmp[v * 8 + x]!;
-      const value = sum / 4 + 128.5;
-      out[offset + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
-    }
+  return { at, row, mult };
+}
+
+/** The 4-point IDCT (even/odd halves) on rows, then columns, of prepared coefficients; writes 4×4 samples. */
+function idct4(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 16; r += 4) {
+    const f0 = c[r]!, f1 = c[r + 1]!, f2 = c[r + 2]!, f3 = c[r + 3]!;
+    const e0 = f0 + f2, e1 = f0 - f2, o0 = C1 * f1 + C3 * f3, o1 = C3 * f1 - C1 * f3;
+    c[r] = e0 + o0;
+    c[r + 1] = e1 + o1;
+    c[r + 2] = e1 - o1;
+    c[r + 3] = e0 - o0;
+  }
+  for (let x = 0; x < 4; x++) {
+    const f0 = c[x]!, f1 = c[4 + x]!, f2 = c[8 + x]!, f3 = c[12 + x]!;
+    const e0 = f0 + f2 + 128.5, e1 = f0 - f2 + 128.5, o0 = C1 * f1 + C3 * f3, o1 = C3 * f1 - C1 * f3;
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    let v = e0 + o0;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 + o1;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 - o1;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e0 - o0;
+    out[o + 3 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+const S3 = Math.sqrt(3) / 2; // cos(π/6)
+
+/**
+ * The 3-point IDCT on rows, then columns (3/8 scale): with u = 1, 2 the cosines are ±cos(π/6), 0 and
+ * cos(π/3) = ½, cos(π) = −1, so each output is a few additions.
+ */
+function idct3(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 9; r += 3) {
+    const f0 = c[r]!, f1 = S3 * c[r + 1]!, f2 = c[r + 2]!;
+    c[r] = f0 + f1 + 0.5 * f2;
+    c[r + 1] = f0 - f2;
+    c[r + 2] = f0 - f1 + 0.5 * f2;
+  }
+  for (let x = 0; x < 3; x++) {
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    const f0 = c[x]! + 128.5, f1 = S3 * c[3 + x]!, f2 = c[6 + x]!;
+    let v = f0 + f1 + 0.5 * f2;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = f0 - f2;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = f0 - f1 + 0.5 * f2;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+}
+
+const K1 = Math.cos(Math.PI / 12);
+const K5 = Math.cos((5 * Math.PI) / 12);
+
+/**
+ * The 6-point IDCT on rows, then columns (6/8 scale): output x and 5 − x share an even part (u = 0, 2, 4:
+ * cosines ±cos(π/6), ½, −1, 0) and an odd part (u = 1, 3, 5: cos(π/12), cos(5π/12), ±√½) of opposite sign.
+ */
+function idct6(c: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  for (let r = 0; r < 36; r += 6) {
+    const f0 = c[r]!, f1 = c[r + 1]!, f2 = S3 * c[r + 2]!, f3 = Math.SQRT1_2 * c[r + 3]!, f4 = c[r + 4]!, f5 = c[r + 5]!;
+    const e0 = f0 + f2 + 0.5 * f4, e1 = f0 - f4, e2 = f0 - f2 + 0.5 * f4;
+    const o0 = K1 * f1 + f3 + K5 * f5, o1 = Math.SQRT1_2 * (f1 - f5) - f3, o2 = K5 * f1 - f3 + K1 * f5;
+    c[r] = e0 + o0;
+    c[r + 1] = e1 + o1;
+    c[r + 2] = e2 + o2;
+    c[r + 3] = e2 - o2;
+    c[r + 4] = e1 - o1;
+    c[r + 5] = e0 - o0;
+  }
+  for (let x = 0; x < 6; x++) {
+    const f0 = c[x]! + 128.5, f1 = c[6 + x]!, f2 = S3 * c[12 + x]!, f3 = Math.SQRT1_2 * c[18 + x]!, f4 = c[24 + x]!, f5 = c[30 + x]!;
+    const e0 = f0 + f2 + 0.5 * f4, e1 = f0 - f4, e2 = f0 - f2 + 0.5 * f4;
+    const o0 = K1 * f1 + f3 + K5 * f5, o1 = Math.SQRT1_2 * (f1 - f5) - f3, o2 = K5 * f1 - f3 + K1 * f5;
+    // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+    let v = e0 + o0;
+    out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 + o1;
+    out[o + stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e2 + o2;
+    out[o + 2 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e2 - o2;
+    out[o + 3 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e1 - o1;
+    out[o + 4 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    v = e0 - o0;
+    out[o + 5 * stride + x] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
 }
 
 /**
- * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at 1/`scale`. Throws `UnsupportedJpeg` for what it
- * does not handle and `Error` for corrupt or truncated data.
+ * The nx×ny IDCT (every size but 3×3, 4×4 and 6×6), rows then columns, over the first `rows` coefficient rows only
+ * (the rest are zero). Output x and n − 1 − x share their terms with the odd ones' sign flipped
+ * (cos((2(n − 1 − x) + 1)uπ / 2n) = (−1)^u cos((2x + 1)uπ / 2n)), which halves the work; the sums run
+ * over eight terms whatever the size, the tables' zeros covering u ≥ n (which read neighbouring
+ * values: `c` and `tmp` only ever hold finite numbers, and the rows from `rows` to n are cleared).
  */
-export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels {
+function idctN(c: Float64Array, nx: number, ny: number, rows: number, tmp: Float64Array, out: Uint8Array, o: number, stride: number): void {
+  let e = COS_EVEN[nx]!;
+  let d = COS_ODD[nx]!;
+  const hx = (nx + 1) >> 1;
+  for (let v = 0; v < rows; v++) {
+    const r = v * nx;
+    const c0 = c[r]!, c1 = c[r + 1]!, c2 = c[r + 2]!, c3 = c[r + 3]!, c4 = c[r + 4]!, c5 = c[r + 5]!, c6 = c[r + 6]!, c7 = c[r + 7]!;
+    for (let x = 0, k = 0; x < hx; x++, k += 4) {
+      const even = e[k]! * c0 + e[k + 1]! * c2 + e[k + 2]! * c4 + e[k + 3]! * c6;
+      const odd = d[k]! * c1 + d[k + 1]! * c3 + d[k + 2]! * c5 + d[k + 3]! * c7;
+      tmp[r + x] = even + odd;
+      tmp[r + nx - 1 - x] = even - odd; // the middle of an odd size has no odd terms (cos(uπ/2) = 0)
+    }
+  }
+  tmp.fill(0, rows * nx, ny * nx); // rows from ny on meet zero table entries
+  e = COS_EVEN[ny]!;
+  d = COS_ODD[ny]!;
+  const hy = (ny + 1) >> 1;
+  for (let x = 0; x < nx; x++) {
+    const t0 = tmp[x]!, t1 = tmp[nx + x]!, t2 = tmp[2 * nx + x]!, t3 = tmp[3 * nx + x]!;
+    const t4 = tmp[4 * nx + x]!, t5 = tmp[5 * nx + x]!, t6 = tmp[6 * nx + x]!, t7 = tmp[7 * nx + x]!;
+    for (let y = 0, k = 0; y < hy; y++, k += 4) {
+      // +128 undoes the level shift, +0.5 rounds (the store truncates); clamp by hand, the store wraps.
+      const even = 128.5 + e[k]! * t0 + e[k + 1]! * t2 + e[k + 2]! * t4 + e[k + 3]! * t6;
+      const odd = d[k]! * t1 + d[k + 1]! * t3 + d[k + 2]! * t5 + d[k + 3]! * t7;
+      let value = even + odd;
+      out[o + y * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+      value = even - odd;
+      if (ny - 1 - y !== y) out[o + (ny - 1 - y) * stride + x] = value < 0 ? 0 : value > 255 ? 255 : value;
+    }
+  }
+}
+
+/** What `decodeJpegPlanes` returns: a plane per component. */
+export interface JpegPlanes {
+  /** `ycc`: Y, Cb, Cr (JFIF); `rgb`: R, G, B (an Adobe "no transform" or R, G, B-named file); `gray`: one plane. */
+  colour: 'ycc' | 'rgb' | 'gray';
+  planes: Plane[];
+  /** The picture at eighths/8 (`reducedSize`); a fully sampled component's plane is this size, subsampled ones smaller. */
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes a baseline (SOF0/SOF1, 8-bit, Huffman) JPEG at `eighths`/8 into planes: each component at that
+ * share of its own resolution (subsampled chroma stays so: the cheapest, and all a 4:2:0 re-encode needs) or,
+ * with `fullChroma`, subsampled components with up to all 8×8 samples a block holds, as near the picture's
+ * resolution as that gets (for RGBA). Throws `UnsupportedJpeg` for what it does not handle and `Error` for
+ * corrupt or truncated data.
+ */
+export function decodeJpegPlanes(bytes: Uint8Array, eighths: Eighths, fullChroma = false): JpegPlanes {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('not a JPEG');
   const quant: (Float32Array | undefined)[] = [];
   const dcTables: (Huffman | undefined)[] = [];
@@ -287,31 +454,30 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
         if (seg[0] !== 8) throw new UnsupportedJpeg(`${seg[0]}-bit samples`);
         height = (seg[1]! << 8) | seg[2]!;
         width = (seg[3]! << 8) | seg[4]!;
-        const n = seg[5]!;
+        const count = seg[5]!;
         if (width === 0 || height === 0) throw new UnsupportedJpeg('height defined by DNL');
-        if (n !== 1 && n !== 3) throw new UnsupportedJpeg(`${n} components (CMYK?)`);
+        if (count !== 1 && count !== 3) throw new UnsupportedJpeg(`${count} components (CMYK?)`);
         components = [];
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < count; i++) {
           const h = seg[7 + i * 3]! >> 4;
           const v = seg[7 + i * 3]! & 15;
           if (h < 1 || h > 4 || v < 1 || v > 4) throw new Error('bad sampling factors');
-          components.push({ id: seg[6 + i * 3]!, h, v, tq: seg[8 + i * 3]!, nx: 0, ny: 0, blocksPerLine: 0, blocksPerColumn: 0, plane: new Uint8Array(0), stride: 0, pred: 0 });
+          components.push({ id: seg[6 + i * 3]!, h, v, tq: seg[8 + i * 3]!, nx: 0, ny: 0, blocksPerLine: 0, blocksPerColumn: 0, plane: new Uint8Array(0), stride: 0, width: 0, height: 0, pred: 0 });
         }
         hmax = Math.max(...components.map((c) => c.h));
         vmax = Math.max(...components.map((c) => c.v));
         mcusPerLine = Math.ceil(width / (8 * hmax));
         mcusPerColumn = Math.ceil(height / (8 * vmax));
         for (const c of components) {
-          // A block spans 8·hmax/h image pixels across; at 1/scale that is nx output samples.
-          const nx = (8 * hmax) / c.h / scale;
-          const ny = (8 * vmax) / c.v / scale;
-          if (![1, 2, 4, 8].includes(nx) || ![1, 2, 4, 8].includes(ny)) throw new UnsupportedJpeg(`sampling ${c.h}×${c.v} at 1/${scale}`);
-          c.nx = nx;
-          c.ny = ny;
+          // A block spans 8 of its component's samples, 8·hmax/h of the picture's (T.81 A.1.1).
+          c.nx = samplesPerBlock(hmax, c.h, eighths, fullChroma);
+          c.ny = samplesPerBlock(vmax, c.v, eighths, fullChroma);
           c.blocksPerLine = mcusPerLine * c.h;
           c.blocksPerColumn = mcusPerColumn * c.v;
-          c.stride = c.blocksPerLine * nx;
-          c.plane = new Uint8Array(c.stride * c.blocksPerColumn * ny);
+          c.stride = c.blocksPerLine * c.nx;
+          c.plane = new Uint8Array(c.stride * c.blocksPerColumn * c.ny);
+          c.width = Math.ceil((Math.ceil((width * c.h) / hmax) * c.nx) / 8);
+          c.height = Math.ceil((Math.ceil((height * c.v) / vmax) * c.ny) / 8);
         }
         break;
       }
@@ -326,20 +492,20 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
         break;
       case 0xda: {
         if (components.length === 0) throw new Error('scan before frame');
-        const n = seg[0]!;
+        const count = seg[0]!;
         const inScan: Component[] = [];
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < count; i++) {
           const c = components.find((x) => x.id === seg[1 + i * 2]);
           if (!c) throw new Error('scan names an unknown component');
           const tables = seg[2 + i * 2]!;
           if (!dcTables[tables >> 4] || !acTables[tables & 15] || !quant[c.tq]) throw new Error('missing table');
           inScan.push(c);
         }
-        const tableIds = Array.from({ length: n }, (_, i) => seg[2 + i * 2]!);
+        const tableIds = Array.from({ length: count }, (_, i) => seg[2 + i * 2]!);
         const frame = { width, height, hmax, vmax, mcusPerLine, mcusPerColumn };
         const dc = tableIds.map((t) => dcTables[t >> 4]!);
         const ac = tableIds.map((t) => acTables[t & 15]!);
-        o = decodeScan(bytes, end, frame, inScan, dc, ac, inScan.map((c) => quant[c.tq]!), restartInterval);
+        o = decodeScan(bytes, end, frame, inScan, dc, ac, inScan.map((c) => coefficientMap(quant[c.tq]!, c.nx, c.ny)), restartInterval);
         scans++;
         continue;
       }
@@ -352,36 +518,51 @@ export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels 
   }
   if (scans === 0 || components.length === 0) throw new Error('no image data');
 
-  const out = scaledSize(width, height, scale);
-  const rgba = new Uint8Array(out.width * out.height * 4);
+  // Drop the block padding: rows move down in place, so no second buffer.
+  const planes = components.map((c): Plane => {
+    if (c.stride !== c.width) for (let y = 1; y < c.height; y++) c.plane.copyWithin(y * c.width, y * c.stride, y * c.stride + c.width);
+    return { data: c.plane.subarray(0, c.width * c.height), width: c.width, height: c.height };
+  });
   // Three components are YCbCr unless an Adobe marker says "no transform" or the ids spell R, G, B.
   const rgb = components.length === 3 && (adobeTransform === 0 || (!jfif && adobeTransform === null && components[0]!.id === 82 && components[1]!.id === 71));
-  const [a, b, c] = components;
-  for (let y = 0; y < out.height; y++) {
-    for (let x = 0; x < out.width; x++) {
-      const p = (y * out.width + x) * 4;
-      const y0 = a!.plane[y * a!.stride + x]!;
-      if (!b || !c) {
-        rgba[p] = rgba[p + 1] = rgba[p + 2] = y0;
-      } else if (rgb) {
-        rgba[p] = y0;
-        rgba[p + 1] = b.plane[y * b.stride + x]!;
-        rgba[p + 2] = c.plane[y * c.stride + x]!;
-      } else {
-        const cb = b.plane[y * b.stride + x]! - 128;
-        const cr = c.plane[y * c.stride + x]! - 128;
-        // Uint8Array stores clamp nothing: clamp by hand (JFIF / ITU-R BT.601 full range).
-        const r = y0 + 1.402 * cr + 0.5;
-        const g = y0 - 0.344136 * cb - 0.714136 * cr + 0.5;
-        const bl = y0 + 1.772 * cb + 0.5;
-        rgba[p] = r < 0 ? 0 : r > 255 ? 255 : r;
-        rgba[p + 1] = g < 0 ? 0 : g > 255 ? 255 : g;
-        rgba[p + 2] = bl < 0 ? 0 : bl > 255 ? 255 : bl;
-      }
-      rgba[p + 3] = 255;
-    }
+  return { colour: components.length === 1 ? 'gray' : rgb ? 'rgb' : 'ycc', planes, ...reducedSize(width, height, eighths) };
+}
+
+/**
+ * Samples a block yields along a side: the eighths, or with `fullChroma`, for a component subsampled by
+ * `max / factor`, that times the largest power of two (up to 8 samples) that still divides the
+ * subsampling, so the plane keeps a whole number of picture samples per sample (4:2:0 at 5/8: 5, not 8).
+ */
+function samplesPerBlock(max: number, factor: number, eighths: Eighths, fullChroma: boolean): number {
+  let n: number = eighths;
+  if (!fullChroma || max % factor !== 0) return n;
+  for (let ratio = max / factor; ratio % 2 === 0 && n * 2 <= 8; ratio /= 2) n *= 2;
+  return n;
+}
+
+/** Decodes a baseline JPEG at 1/`scale` to opaque RGBA (chroma decoded as finely as its blocks allow, then interpolated). */
+export function decodeJpegScaled(bytes: Uint8Array, scale: Scale): ScaledPixels {
+  const decoded = decodeJpegPlanes(bytes, (8 / scale) as Eighths, true);
+  return rgbaFromPlanes(decoded.planes, decoded.colour === 'ycc', decoded.width, decoded.height);
+}
+
+/**
+ * Decodes a baseline JPEG at `eighths`/8 to YCbCr planes as they are stored (subsampled chroma stays so):
+ * what the derivative path resizes and re-encodes. Grey gets neutral chroma; an RGB-coded file is converted.
+ */
+export function decodeJpegYcc(bytes: Uint8Array, eighths: Eighths): YccImage {
+  const decoded = decodeJpegPlanes(bytes, eighths);
+  const { width, height, planes } = decoded;
+  if (decoded.colour === 'rgb') {
+    const [r, g, b] = planes.map((plane) => resizePlane(plane, width, height));
+    return yccFromRgb(r!, g!, b!);
   }
-  return { data: rgba, ...out };
+  // Luma is the picture's size unless a file samples it below its chroma (legal, never seen in the wild).
+  const y = resizePlane(planes[0]!, width, height);
+  if (decoded.colour === 'ycc') return { y, cb: planes[1]!, cr: planes[2]! };
+  const chroma = chromaSize(width, height);
+  const neutral = flatPlane(chroma.width, chroma.height, 128);
+  return { y, cb: neutral, cr: neutral };
 }
 
 interface Frame {
@@ -401,62 +582,134 @@ function decodeScan(
   inScan: Component[],
   dc: Huffman[],
   ac: Huffman[],
-  qt: Float32Array[],
+  maps: CoefficientMap[],
   restartInterval: number,
 ): number {
-  const reader = new BitReader(bytes, start);
-  const coef = new Float32Array(64);
-  const tmp = new Float32Array(64);
+  const src = new ScanBytes(bytes, start);
+  // The bit buffer: its low `count` bits are pending (see `refill`).
+  let buf = 0;
+  let count = 0;
+  const coef = new Float64Array(64);
+  const tmp = new Float64Array(72); // 8 rows of up to 8, and the unrolled column reads' overhang
   for (const c of inScan) c.pred = 0;
-
-  const decodeBlock = (i: number, c: Component, row: number, col: number): void => {
-    coef.fill(0);
-    const q = qt[i]!;
-    c.pred += reader.receiveExtend(reader.decode(dc[i]!));
-    coef[0] = c.pred * q[0]!;
-    const table = ac[i]!;
-    for (let k = 1; k < 64; ) {
-      const rs = reader.decode(table);
-      const size = rs & 15;
-      const run = rs >> 4;
-      if (size === 0) {
-        if (run !== 15) break; // end of block
-        k += 16;
-        continue;
-      }
-      k += run;
-      if (k > 63) throw new Error('coefficient index out of range');
-      coef[ZIGZAG[k]!] = reader.receiveExtend(size) * q[k]!;
-      k++;
-    }
-    idctReduced(coef, c.nx, c.ny, tmp, c.plane, row * c.ny * c.stride + col * c.nx, c.stride);
-  };
 
   // A scan of one component is not interleaved: one block per unit, across the component's own size in
   // blocks rather than whole MCUs (T.81 A.2.2). A frame of one component is always scanned that way.
-  const single = inScan.length === 1 ? inScan[0]! : null;
-  const perLine = single ? Math.ceil(Math.ceil((frame.width * single.h) / frame.hmax) / 8) : frame.mcusPerLine;
-  const lines = single ? Math.ceil(Math.ceil((frame.height * single.v) / frame.vmax) / 8) : frame.mcusPerColumn;
-  for (let n = 0, units = perLine * lines; n < units; n++) {
-    if (restartInterval > 0 && n > 0 && n % restartInterval === 0) {
-      reader.restart();
+  const single = inScan.length === 1;
+  const first = inScan[0]!;
+  const perLine = single ? Math.ceil(Math.ceil((frame.width * first.h) / frame.hmax) / 8) : frame.mcusPerLine;
+  const lines = single ? Math.ceil(Math.ceil((frame.height * first.v) / frame.vmax) / 8) : frame.mcusPerColumn;
+  for (let unit = 0, units = perLine * lines; unit < units; unit++) {
+    if (restartInterval > 0 && unit > 0 && unit % restartInterval === 0) {
+      restart(src, count);
+      buf = 0;
+      count = 0;
       for (const c of inScan) c.pred = 0;
     }
-    const row = Math.floor(n / perLine);
-    const col = n % perLine;
-    if (single) decodeBlock(0, single, row, col);
-    else {
-      for (let i = 0; i < inScan.length; i++) {
-        const c = inScan[i]!;
-        for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(i, c, row * c.v + v, col * c.h + h);
+    const row = Math.floor(unit / perLine);
+    const col = unit % perLine;
+    for (let i = 0; i < inScan.length; i++) {
+      const c = inScan[i]!;
+      const { at, row: rowOf, mult } = maps[i]!;
+      const dcTable = dc[i]!;
+      const acTable = ac[i]!;
+      const dcFast = dcTable.fast;
+      const acFast = acTable.fast;
+      const acQuick = acTable.fastAc;
+      const { nx, ny, plane, stride } = c;
+      const blocksDown = single ? 1 : c.v;
+      const blocksAcross = single ? 1 : c.h;
+      for (let v = 0; v < blocksDown; v++) {
+        for (let h = 0; h < blocksAcross; h++) {
+          coef.fill(0, 0, nx * ny);
+          // DC: a size, then that many bits of difference from the previous block's DC.
+          if (count < 25) {
+            buf = refill(buf, count, src);
+            count = refilled(count);
+          }
+          let look = dcFast[(buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK]!;
+          if (look === 0) look = longCode(dcTable, buf, count);
+          count -= look >>> 8;
+          let size = look & 15;
+          if (size > 0) {
+            if (count < size) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            const bits = (buf >>> (count - size)) & ((1 << size) - 1);
+            count -= size;
+            c.pred += bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits; // T.81 F.2.2.1 EXTEND
+          }
+          coef[0] = c.pred * mult[0]!;
+          // AC: (run of zeros, size) symbols, each but end-of-block and ZRL followed by the value's bits.
+          let anyAc = false;
+          let rows = 1;
+          for (let k = 1; k < 64; ) {
+            if (count < 25) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            const peek = (buf >>> (count - LOOKAHEAD)) & LOOKAHEAD_MASK;
+            const quick = acQuick[peek]!;
+            if (quick !== 0) {
+              count -= quick & 0xff;
+              k += (quick >> 8) & 15;
+              if (k > 63) throw new Error('coefficient index out of range');
+              const p = at[k]!;
+              if (p >= 0) {
+                coef[p] = (quick >> 16) * mult[k]!;
+                anyAc = true;
+                if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
+              }
+              k++;
+              continue;
+            }
+            look = acFast[peek]!;
+            if (look === 0) look = longCode(acTable, buf, count);
+            count -= look >>> 8;
+            size = look & 15;
+            const run = (look >> 4) & 15;
+            if (size === 0) {
+              if (run !== 15) break; // end of block
+              k += 16;
+              continue;
+            }
+            k += run;
+            if (k > 63) throw new Error('coefficient index out of range');
+            if (count < size) {
+              buf = refill(buf, count, src);
+              count = refilled(count);
+            }
+            const p = at[k]!;
+            if (p >= 0) {
+              const bits = (buf >>> (count - size)) & ((1 << size) - 1);
+              coef[p] = (bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits) * mult[k]!;
+              anyAc = true;
+              if (rowOf[k]! >= rows) rows = rowOf[k]! + 1;
+            }
+            count -= size; // a coefficient the reduced IDCT does not use is skipped unread
+            k++;
+          }
+          const o = (single ? row : row * c.v + v) * ny * stride + (single ? col : col * c.h + h) * nx;
+          if (!anyAc) {
+            // A flat block (common in smooth areas and in chroma): its mean everywhere.
+            const mean = coef[0]! + 128.5;
+            const value = mean < 0 ? 0 : mean > 255 ? 255 : mean;
+            for (let y = 0; y < ny; y++) plane.fill(value, o + y * stride, o + y * stride + nx);
+          } else if (nx === 4 && ny === 4) idct4(coef, plane, o, stride);
+          else if (nx === 3 && ny === 3) idct3(coef, plane, o, stride);
+          else if (nx === 6 && ny === 6) idct6(coef, plane, o, stride);
+          else idctN(coef, nx, ny, rows, tmp, plane, o, stride);
+        }
       }
+      if (single) break;
     }
     // Stop early on truncated data: a whole line decoded from padding proves it.
-    if (col === perLine - 1 && reader.overran()) throw new Error('truncated JPEG: scan data ends early');
+    if (col === perLine - 1 && overran(src, count)) throw new Error('truncated JPEG: scan data ends early');
   }
-  if (reader.overran()) throw new Error('truncated JPEG: scan data ends early');
+  if (overran(src, count)) throw new Error('truncated JPEG: scan data ends early');
   // On to the next marker: ff followed by anything but 00 (stuffing), ff (fill) or a restart marker.
-  let p = reader.pos;
+  let p = src.pos;
   for (; p + 1 < bytes.length; p++) {
     const next = bytes[p + 1]!;
     if (bytes[p] === 0xff && next !== 0x00 && next !== 0xff && (next < 0xd0 || next > 0xd7)) break;

@@ -1,15 +1,18 @@
 /**
- * @module The default ImageEngine, built on photon (WASM). Baseline JPEGs are decoded at reduced scale in
- * JS (jpeg-scaled-decode), everything else by photon; downscaling, orientation and alpha flattening run in
- * JS (resample), and the lossy JPEGs are encoded in JS at 4:2:0 (jpeg-encode). Every decode is planned
+ * @module The default ImageEngine, built on photon (WASM). Baseline JPEGs are decoded once per image at
+ * reduced scale in JS (jpeg-scaled-decode) to Y, Cb, Cr planes, which are resized, oriented and encoded at
+ * 4:2:0 (planes, jpeg-encode) without ever becoming RGB; everything else is decoded by photon and
+ * downscaled, oriented and flattened in JS (resample) before joining that path. Every decode is planned
  * against a memory budget first.
  */
 import { initPhoton, PhotonImage } from '@cf-wasm/photon';
 import { decodeBudget, DEFAULT_DERIVATIVES, EngineUnavailable, fitsEngine, fitSpec, fitWidth, type DerivativeSpec, type DeriveOutcome, type ImageEngine } from './image-engine';
 import { completenessProblem, displaySize, IMAGE_INFO_BYTES, readImageInfo, type ImageInfo } from './image-info';
-import { decodeJpegScaled, pickScale, scaledSize, UnsupportedJpeg, type Scale } from './jpeg-scaled-decode';
-import { encodeJpeg420 } from './jpeg-encode';
+import { decodeJpegYcc, pickEighths, reducedSize, UnsupportedJpeg, type Eighths } from './jpeg-scaled-decode';
+import { encodeJpegYcc } from './jpeg-encode';
+import { resizeYcc, yccFromRgba, type YccImage } from './planes';
 import { resampleArea, type Pixels } from './resample';
+import type { Orientation } from './image-info';
 
 const MiB = 1024 * 1024;
 
@@ -22,13 +25,17 @@ const MiB = 1024 * 1024;
  */
 export const DECODE_BYTES_PER_PIXEL = { jpeg: 13.5, progressiveJpeg: 16, png: 14.5, gif: 13.5, webp: 16 } as const;
 
-/** The scaled JPEG decoder's bytes per output pixel: three one-byte planes and the RGBA result. */
-const SCALED_BYTES_PER_PIXEL = 7;
+/**
+ * The JS decoder's bytes per output pixel: its planes (1.5 B/px at 4:2:0, 3 at 4:4:4) and, for the rare
+ * RGB-coded file, their 4:2:0 conversion (1.5 B/px).
+ */
+const SCALED_BYTES_PER_PIXEL = 4.5;
 
 /**
- * Bytes per pixel of the largest derivative: its RGBA in JS, the encoder's output and blocks, and slack
- * for the smaller variants. Measured when photon encoded (RGBA copied into WASM); the JS encoder needs
- * less (output ≤ ~1 B/px), so the figure errs towards refusing.
+ * Bytes per pixel of the largest derivative: every variant's planes (1.5 B/px each, ≤ 2.4 for the
+ * largest and all smaller ones), the encoder's symbols (4 B each, ≤ ~1.6 a pixel, most of them zero runs
+ * folded away on photos) and its output (≤ ~1 B/px at quality 95), with slack. The decoded planes are
+ * dropped before encoding, so adding this to the decode's cost errs towards refusing.
  */
 const DERIVATIVE_BYTES_PER_PIXEL = 12;
 
@@ -53,7 +60,7 @@ export interface PhotonEngineOptions {
 }
 
 export type DecodePlan =
-  | { ok: true; decoder: 'scaled-jpeg'; scale: Scale; bytes: number }
+  | { ok: true; decoder: 'scaled-jpeg'; eighths: Eighths; bytes: number }
   | { ok: true; decoder: 'photon'; bytes: number }
   | { ok: false; reason: string };
 
@@ -90,20 +97,20 @@ export function planDecode(info: ImageInfo, inputBytes: number, widest: number, 
   const fits = fitsEngine(info, options.maxPixels ?? PHOTON_MAX_PIXELS);
   if (!fits.ok) return { ok: false, reason: fits.reason };
   const budget = (options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - headroom;
+  let bytes: number;
   if (info.type === 'image/jpeg' && !info.progressive) {
-    // The smallest reduction that still covers the widest derivative as displayed (5–8 are transposed).
+    // The strongest DCT-domain reduction that still covers the widest derivative as displayed (5–8 are transposed).
     const shown = displaySize(info);
     const target = fitWidth(shown.width, shown.height, widest);
     const need = info.orientation >= 5 ? { width: target.height, height: target.width } : target;
-    const scale = pickScale(info.width, info.height, need.width, need.height);
-    if (scale > 1) {
-      const size = scaledSize(info.width, info.height, scale);
-      const bytes = WASM_BASE_BYTES + size.width * size.height * SCALED_BYTES_PER_PIXEL + derivativeBytes(info, widest);
-      if (bytes <= budget) return { ok: true, decoder: 'scaled-jpeg', scale, bytes };
-    }
+    const eighths = pickEighths(info.width, info.height, need.width, need.height);
+    const size = reducedSize(info.width, info.height, eighths);
+    bytes = WASM_BASE_BYTES + size.width * size.height * SCALED_BYTES_PER_PIXEL + derivativeBytes(info, widest);
+    if (bytes <= budget) return { ok: true, decoder: 'scaled-jpeg', eighths, bytes };
+  } else {
+    bytes = estimatePhotonBytes(info, inputBytes, widest);
+    if (bytes <= budget) return { ok: true, decoder: 'photon', bytes };
   }
-  const bytes = estimatePhotonBytes(info, inputBytes, widest);
-  if (bytes <= budget) return { ok: true, decoder: 'photon', bytes };
   const kind = info.progressive ? 'progressive JPEG' : info.type;
   return {
     ok: false,
@@ -164,45 +171,31 @@ export class PhotonEngine implements ImageEngine {
     }
     if (specs.length === 0) return { ok: true, derivatives: [] };
 
-    let largest: Pixels | string | typeof UNSUPPORTED;
+    let source: Source | string | typeof UNSUPPORTED | undefined;
     if (plan.decoder === 'scaled-jpeg') {
-      largest = this.decodeScaled(input, header, plan.scale, widest);
-      // A JPEG the scaled decoder does not handle (CMYK, 12-bit, unusual sampling) goes to photon if it fits.
-      if (largest === UNSUPPORTED) {
+      source = decodeScaled(input, header, plan.eighths);
+      // A JPEG the scaled decoder does not handle (CMYK, 12-bit) goes to photon if it fits.
+      if (source === UNSUPPORTED) {
         const fallback = estimatePhotonBytes(header, input.length, widest);
         const budget = (this.options.memoryBudget ?? PHOTON_MEMORY_BUDGET) - photonHealth.lostBytes;
-        largest = fallback <= budget ? this.decodeWithPhoton(input, header, widest, fallback) : `image too large for photon (~${mib(fallback)}) and not decodable at reduced scale`;
+        source = fallback <= budget ? this.decodeWithPhoton(input, header, widest, fallback) : `image too large for photon (~${mib(fallback)}) and not decodable at reduced scale`;
       }
     } else {
-      largest = this.decodeWithPhoton(input, header, widest, plan.bytes);
+      source = this.decodeWithPhoton(input, header, widest, plan.bytes);
     }
-    if (typeof largest === 'string') return skipped(largest);
-    const source = largest;
-
-    // Smaller variants are averaged down from the largest: cheap, and the full image is long freed.
-    const derivatives = specs.map((spec) => {
-      const size = fitSpec(source.width, source.height, spec);
-      const pixels = size.width === source.width ? source : resampleArea(source, size.width, size.height, 1);
-      return { variant: spec.variant, ...size, type: OUTPUT_TYPE, bytes: encodeJpeg420(pixels, spec.quality) };
+    if (typeof source === 'string') return skipped(source);
+    const images = sized(source, header, widest, specs);
+    // Encoding needs the variants only: let the decoded planes go first (the plan counted on it).
+    source = undefined;
+    const derivatives = specs.map((spec, i) => {
+      const image = images[i]!;
+      return { variant: spec.variant, width: image.y.width, height: image.y.height, type: OUTPUT_TYPE, bytes: encodeJpegYcc(image, spec.quality) };
     });
     return { ok: true, derivatives };
   }
 
-  /** Scaled JS decode, then orientation and the exact size of the widest derivative; a string says why not. */
-  private decodeScaled(input: Uint8Array, info: ImageInfo, scale: Scale, widest: number): Pixels | string | typeof UNSUPPORTED {
-    let decoded: Pixels;
-    try {
-      decoded = decodeJpegScaled(input, scale);
-    } catch (error) {
-      if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
-      // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
-      return `decode failed: ${message(error)}`;
-    }
-    return orientedTarget(decoded, info, widest);
-  }
-
   /** photon decode (after a completeness walk, since a panic leaks), then the JS downscale off its buffer. */
-  private decodeWithPhoton(input: Uint8Array, info: ImageInfo, widest: number, estimate: number): Pixels | string {
+  private decodeWithPhoton(input: Uint8Array, info: ImageInfo, widest: number, estimate: number): Source | string {
     const problem = completenessProblem(input, info.type);
     if (problem) return `decode failed: ${problem}`;
     let decoded: PhotonImage | undefined;
@@ -215,7 +208,7 @@ export class PhotonEngine implements ImageEngine {
       // valid until the next WASM call, so it is read in one synchronous pass.
       const view: unknown = decoded.get_image_data().data;
       if (!(view instanceof Uint8ClampedArray) || view.length !== width * height * 4) return 'unexpected pixel buffer from photon';
-      return orientedTarget({ data: view, width, height }, info, widest);
+      return { image: yccFromRgba(orientedTarget({ data: view, width, height }, info, widest)), orientation: 1 };
     } catch (error) {
       if (error instanceof WebAssembly.RuntimeError) {
         photonHealth.traps++;
@@ -230,13 +223,48 @@ export class PhotonEngine implements ImageEngine {
 
 const UNSUPPORTED = Symbol('unsupported');
 
+/** A decoded picture and the orientation still to apply to it (1 once applied). */
+interface Source {
+  image: YccImage;
+  orientation: Orientation;
+}
+
+/** Reduced JS decode to planes as stored; a string says why not. */
+function decodeScaled(input: Uint8Array, info: ImageInfo, eighths: Eighths): Source | string | typeof UNSUPPORTED {
+  try {
+    return { image: decodeJpegYcc(input, eighths), orientation: info.orientation };
+  } catch (error) {
+    if (error instanceof UnsupportedJpeg) return UNSUPPORTED;
+    // Corrupt or truncated: photon would fail too, and leak doing so; do not hand it over.
+    return `decode failed: ${message(error)}`;
+  }
+}
+
 /** Downscales a decoded image (stored orientation) to the widest derivative as displayed, upright. */
 function orientedTarget(decoded: Pixels, info: ImageInfo, widest: number): Pixels {
-  // The decoded size, not the header's: a reduced decode is 1/scale of it, rounded up.
-  const shown = displaySize({ width: decoded.width, height: decoded.height, orientation: info.orientation });
+  const size = widestSize(displaySize({ width: decoded.width, height: decoded.height, orientation: info.orientation }), info, widest);
+  return resampleArea(decoded, size.width, size.height, info.orientation);
+}
+
+/** The widest derivative's size as displayed, never more than the decoded picture as `shown` (it may be 1/scale of the image). */
+function widestSize(shown: { width: number; height: number }, info: ImageInfo, widest: number): { width: number; height: number } {
   const full = displaySize(info);
   const target = fitWidth(full.width, full.height, widest);
-  return resampleArea(decoded, Math.min(target.width, shown.width), Math.min(target.height, shown.height), info.orientation);
+  return { width: Math.min(target.width, shown.width), height: Math.min(target.height, shown.height) };
+}
+
+/**
+ * Each spec's picture, upright: resized from the decoded source as stored, then oriented (so the
+ * orientation runs on the small image). Each from the source, not from the next larger variant: box
+ * filters in a chain blur, which cost 0.15–0.2 dB against sharp on the smaller variants.
+ */
+function sized(source: Source, info: ImageInfo, widest: number, specs: DerivativeSpec[]): YccImage[] {
+  const { image, orientation } = source;
+  const largest = widestSize(displaySize({ width: image.y.width, height: image.y.height, orientation }), info, widest);
+  return specs.map((spec) => {
+    const { width, height } = fitSpec(largest.width, largest.height, spec);
+    return orientation >= 5 ? resizeYcc(image, height, width, orientation) : resizeYcc(image, width, height, orientation);
+  });
 }
 
 /** Current size of photon's WASM memory in bytes; it never shrinks, so after work it is that work's peak. */

@@ -19,9 +19,13 @@ interface Coverage {
   weight: Float32Array;
 }
 
-/** Box (area-average) coverage of `from` source cells by `to` output cells, `to` ≤ `from`. */
-function coverage(from: number, to: number): Coverage {
-  const scale = from / to;
+/**
+ * Box (area-average) coverage of `from` source cells by `to` output cells, output cell i spanning
+ * source [i·scale, (i + 1)·scale) cut at `from` (`scale` is from/to unless the grids are offset, as
+ * chroma's are when a side is odd). Meant for shrinking; when growing, each output cell takes the one
+ * or two source cells under it (a box upscale).
+ */
+export function coverage(from: number, to: number, scale = from / to): Coverage {
   const start = new Int32Array(to);
   const count = new Int32Array(to);
   const index: number[] = [];
@@ -57,7 +61,7 @@ export function resampleArea(src: Pixels, toWidth: number, toHeight: number, ori
   const out = new Uint8Array(toWidth * toHeight * 4);
   const acc = new Float32Array(ow * 3);
   const data = src.data;
-  const place = placement(orientation, ow, oh, toWidth);
+  const place = placement(orientation, ow, oh, toWidth, 4);
   for (let y = 0; y < oh; y++) {
     acc.fill(0);
     for (let r = rows.start[y]!, rEnd = r + rows.count[y]!; r < rEnd; r++) {
@@ -102,11 +106,11 @@ export function resampleArea(src: Pixels, toWidth: number, toHeight: number, ori
 }
 
 /**
- * Where stored pixel (x, y) of a w×h image lands once displayed (displayed width `dw`): an affine map,
- * so each stored row is a start offset and a fixed step through the output.
+ * Where stored pixel (x, y) of a w×h image lands once displayed (displayed width `dw`, `channels` bytes
+ * a pixel): an affine map, so each stored row is a start offset and a fixed step through the output.
  *   1 as is · 2 mirror · 3 rotate 180 · 4 flip · 5 transpose · 6 rotate 90 CW · 7 transverse · 8 rotate 90 CCW
  */
-function placement(orientation: Orientation, w: number, h: number, dw: number): { start: (y: number) => number; step: number } {
+export function placement(orientation: Orientation, w: number, h: number, dw: number, channels: number): { start: (y: number) => number; step: number } {
   const at = (x: number, y: number): [number, number] => {
     switch (orientation) {
       case 1: return [x, y];
@@ -121,7 +125,7 @@ function placement(orientation: Orientation, w: number, h: number, dw: number): 
   };
   const offset = (x: number, y: number): number => {
     const [px, py] = at(x, y);
-    return (py * dw + px) * 4;
+    return (py * dw + px) * channels;
   };
   return { start: (y) => offset(0, y), step: offset(1, 0) - offset(0, 0) };
 }
