@@ -26,9 +26,9 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: { ...devVars(), TEST_MIGRATIONS: migrations },
-              // A small part budget so the rate-limit test reaches it quickly (requests without
-              // CF-Connecting-IP, as the other tests send, skip the IP limit).
-              ratelimits: { PART_LIMIT: { namespace_id: '1003', simple: { limit: 50, period: 10 } } },
+              // A small part budget so the rate-limit tests reach it quickly: 5 batches of 10 = 50 part
+              // requests (requests without CF-Connecting-IP, as the other tests send, skip the IP limit).
+              ratelimits: { PART_LIMIT: { namespace_id: '1003', simple: { limit: 5, period: 10 } } },
             },
           }),
         ],

@@ -17,6 +17,7 @@ import { uploadTus } from './cases/tus';
 import { VoidRun } from './cases/usage';
 import { Inputs } from './lib/input';
 import { parseOptions, type BenchOptions } from './lib/options';
+import { ProcessMeter } from './lib/procs';
 import { printReport, ratiosOf, writeChart, writeJson } from './lib/report';
 import { createMetrics, idleMetrics, METRICS, roundTripMetrics, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
 import { cleanup, installSignalHandlers, root, scratchDir, startCeiling, snapshot, startPipeline, startProfiled, startTus, type BenchServer } from './lib/servers';
@@ -58,6 +59,7 @@ const MAX_TRIES = 3;
 async function measure<T>(server: BenchServer, label: string, warnings: string[], work: () => Promise<T>, warmUp?: () => Promise<unknown>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
+      await settle(server);
       return await work();
     } catch (error) {
       if (!(error instanceof VoidRun) || attempt >= MAX_TRIES) throw error;
@@ -66,6 +68,21 @@ async function measure<T>(server: BenchServer, label: string, warnings: string[]
       await waitForServer(server);
       await warmUp?.().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Waits (at most 15 s) until the server's processes are idle, so that work left over from the
+ * previous run is not counted in the next one: after ours is deleted, the cleanup and events queues
+ * remove its object and record the notices about 1 s later (max_batch_timeout), in the background.
+ */
+async function settle(server: BenchServer): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const meter = new ProcessMeter(server.groups.slice(0, 1));
+    meter.start();
+    await new Promise((r) => setTimeout(r, 500));
+    if (meter.stop().groups[0]!.cpuSeconds / 0.5 < 0.05) return;
   }
 }
 

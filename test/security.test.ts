@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { api, createUpload, expectError, deployment } from './helpers';
+import { PART_BATCH } from '../src/api/rate-limit';
+import { api, createUpload, expectError, deployment, putPart } from './helpers';
 
 const createInit = (headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -79,5 +80,108 @@ describe('rate limits', () => {
     });
     expect(res.headers.get('retry-after')).toBe('10');
     await expectError(res, 429, 'ERR_RATE_LIMITED');
+  });
+
+  // ---- issue 17 item 3: PART_LIMIT is asked once per batch of a client's part requests --------
+
+  const PART_WINDOW_MS = 10_000;
+  const freshIp = () => `203.0.113.${Math.floor(Math.random() * 250)}-${crypto.randomUUID().slice(0, 8)}`;
+  /** Spends the IP's whole PART_LIMIT budget for this window straight through the binding. */
+  async function spendPartBudget(ip: string): Promise<void> {
+    for (let i = 0; i < 1000; i++) if (!(await env.PART_LIMIT!.limit({ key: `part:ip:${ip}` })).success) return;
+    throw new Error('the part limiter never refused');
+  }
+  /**
+   * Runs a scenario that spends a budget inside one of the limiter's fixed 10 s windows. Should the
+   * window roll over before it ends (the limiter then forgets what was spent), it runs once more.
+   */
+  async function inOneWindow(scenario: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const window = Math.floor(Date.now() / PART_WINDOW_MS);
+      try {
+        return await scenario();
+      } catch (error) {
+        if (attempt >= 3 || Math.floor(Date.now() / PART_WINDOW_MS) === window) throw error;
+      }
+    }
+  }
+
+  const tusCreate = async (headers: Record<string, string>) => {
+    const res = await api('/files/', { method: 'POST', headers: { 'Upload-Length': '10', 'Upload-Metadata': `filetype ${btoa('application/pdf')}`, ...headers } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const location = new URL(res.headers.get('location')!);
+    return location.pathname + location.search;
+  };
+  const s3Create = async (site: (path: string, init?: RequestInit) => Promise<Response> | Response) => {
+    const res = await site('/s3/multipart', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.pdf', type: 'application/pdf' }) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { key: string; uploadId: string };
+  };
+  const s3Direct = deployment({ S3_DIRECT_PARTS: 'true', R2_S3_ENDPOINT: 'https://account.r2.test' });
+  /** Every request that writes (or lets a client write) part-sized bytes and is counted by PART_LIMIT, from client `ip`. */
+  const partPaths: Record<string, () => Promise<(ip: string) => Promise<Response> | Response>> = {
+    'native part PUT': async () => {
+      const upload = await createUpload({ name: 'r.pdf', size: 10, type: 'application/pdf' });
+      return (ip) => putPart(upload, 1, new Uint8Array(10), { 'cf-connecting-ip': ip });
+    },
+    'direct-to-R2 presign (one part)': async () => {
+      const upload = await createUpload({ name: 'r.pdf', size: 10, type: 'application/pdf' });
+      return (ip) => api(`/api/uploads/${upload.id}/parts/1/presign`, { method: 'POST', headers: { authorization: `Bearer ${upload.uploadToken}`, 'cf-connecting-ip': ip } });
+    },
+    'direct-to-R2 presign (a range)': async () => {
+      const upload = await createUpload({ name: 'r.pdf', size: 10, type: 'application/pdf' });
+      return (ip) => api(`/api/uploads/${upload.id}/parts/presign?parts=1-1`, { method: 'POST', headers: { authorization: `Bearer ${upload.uploadToken}`, 'cf-connecting-ip': ip } });
+    },
+    'tus PATCH': async () => {
+      const path = await tusCreate({ 'Tus-Resumable': '1.0.0' });
+      const headers = { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' };
+      return (ip) => api(path, { method: 'PATCH', headers: { ...headers, 'cf-connecting-ip': ip }, body: new Uint8Array(10) });
+    },
+    'IETF draft append': async () => {
+      const path = await tusCreate({ 'Upload-Draft-Interop-Version': '8', 'Upload-Complete': '?0', 'Content-Type': 'application/pdf', 'Content-Length': '0' });
+      const headers = { 'Upload-Draft-Interop-Version': '8', 'Upload-Complete': '?1', 'Upload-Offset': '0', 'Content-Type': 'application/partial-upload' };
+      return (ip) => api(path, { method: 'PATCH', headers: { ...headers, 'cf-connecting-ip': ip }, body: new Uint8Array(10) });
+    },
+    'S3 multipart part (through the part route)': async () => {
+      const up = await s3Create(api);
+      const signed = await api(`/s3/multipart/${encodeURIComponent(up.uploadId)}/1?key=${up.key}`);
+      const { url } = (await signed.json()) as { url: string };
+      return (ip) => api(url, { method: 'PUT', headers: { 'content-length': '10', 'cf-connecting-ip': ip }, body: new Uint8Array(10) });
+    },
+    'S3 multipart signPart (direct mode)': async () => {
+      const up = await s3Create(s3Direct);
+      return (ip) => s3Direct(`/s3/multipart/${encodeURIComponent(up.uploadId)}/1?key=${up.key}`, { headers: { 'cf-connecting-ip': ip } });
+    },
+  };
+
+  it('every part-sized write path answers 429 ERR_RATE_LIMITED once the client has spent its part budget', async () => {
+    for (const [path, prepare] of Object.entries(partPaths)) {
+      await inOneWindow(async () => {
+        const send = await prepare();
+        const ip = freshIp();
+        await spendPartBudget(ip);
+        const res = await send(ip);
+        expect(res.headers.get('retry-after'), path).toBe('10');
+        await expectError(res, 429, 'ERR_RATE_LIMITED').catch((error: Error) => {
+          throw new Error(`${path}: ${error.message}`);
+        });
+      });
+    }
+  });
+
+  it(`a client gets at most PART_BATCH − 1 (${PART_BATCH - 1}) part requests past a spent budget, on any path, then 429`, async () => {
+    await inOneWindow(async () => {
+      const senders = await Promise.all(Object.values(partPaths).map((prepare) => prepare()));
+      const ip = freshIp();
+      // The first request asks the limiter: one unit, which pays for PART_BATCH requests of this client.
+      expect((await senders[0]!(ip)).status).toBe(200);
+      await spendPartBudget(ip);
+      // What that unit paid for is all the client gets, whichever path it takes.
+      const statuses: number[] = [];
+      for (let i = 0; i < PART_BATCH + 2; i++) statuses.push((await senders[i % senders.length]!(ip)).status);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+      expect(statuses.slice(PART_BATCH - 1).every((s) => s === 429)).toBe(true);
+      expect(statuses.slice(0, PART_BATCH - 1).every((s) => s !== 429)).toBe(true);
+    });
   });
 });

@@ -3,9 +3,9 @@
  * classes, same bindings), with its bindings wrapped in timers. Every response carries a
  * `Server-Timing` header saying where the request's time went inside the Worker:
  *
- *   rl      the rate-limiting binding          begin   session.beginPart (DO RPC)
+ *   rl      the rate-limiting binding          begin   session.claimPart (DO RPC)
  *   r2      R2 uploadPart (receiving the body and storing it)
- *   commit  session.commitPart (DO RPC)        do      any other DO RPC
+ *   commit  session.confirmPart (DO RPC)       do      any other DO RPC
  *   worker  the whole request inside the Worker; worker − the rest = routing, auth, JSON
  *   r2.get, r2.head, r2.delete …  other R2 calls (until their answer, not the body read)
  *   ledger  the owner's ledger Durable Object
@@ -57,8 +57,8 @@ function wrap(target, timings, nameOf, nested = {}) {
   });
 }
 
-/** @type {Record<string, string>} */
-const SESSION_NAMES = { beginPart: 'begin', commitPart: 'commit' };
+/** The part path's two session RPCs, under the report's column names (kept from when they were beginPart/commitPart). @type {Record<string, string>} */
+const SESSION_NAMES = { claimPart: 'begin', confirmPart: 'commit' };
 
 /** @param {Record<string, any>} env @param {Timings} timings */
 function instrument(env, timings) {

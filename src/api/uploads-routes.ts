@@ -15,7 +15,7 @@ import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
 import { importStatus, resumeImport, startImport } from './import-upload';
 import { openUpload, type OpenedUpload } from './open-upload';
-import { enforceRateLimit } from './rate-limit';
+import { enforcePartLimit, enforceRateLimit } from './rate-limit';
 import { FIRST_DIRECT_PARTS, presignParts, requireDirectUploads } from './direct-parts';
 import { createUploadSchema, directPartSchema, directPartsSchema, importUploadSchema, partNumberSchema, presignExpirySchema, presignRangeSchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parsePartNumber, parseWith } from './validation';
@@ -109,9 +109,9 @@ uploads.put('/:id/parts/:n', async (c) => {
   if (!digest.ok) throw new AppError('ERR_DIGEST_INVALID', 'Content-Digest must look like "sha-256=:<base64>:" (RFC 9530).');
 
   const session = sessionStub(c.env, id);
-  // The rate limiter and the claim are independent round trips: ask both at once.
+  // The rate limit (a round trip once per batch of a client's parts) and the claim are independent: ask both at once.
   const [limited, begun] = await Promise.allSettled([
-    enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub),
+    enforcePartLimit(c, claims.sub),
     session.claimPart(partNumber, length),
   ]);
   if (limited.status === 'rejected') {
@@ -169,20 +169,20 @@ uploads.post('/:id/parts/:n/presign', async (c) => {
   const id = uploadIdOf(c);
   const partNumber = parsePartNumber(partNumberSchema, c.req.param('n'));
   const claims = await requireCapability(c, id);
-  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  await enforcePartLimit(c, claims.sub);
   const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
   const [part] = await presignParts(c, id, partNumber, partNumber, expiresIn);
   return c.json(part);
 });
 
-/** A range of parts in one request: `{ from, to }` in the body or `?parts=1-8`; one rate-limit unit per batch. */
+/** A range of parts in one request: `{ from, to }` in the body or `?parts=1-8`; counts as one part request against the rate limit. */
 uploads.post('/:id/parts/presign', async (c) => {
   const id = uploadIdOf(c);
   const claims = await requireCapability(c, id);
   requireDirectUploads(c.env);
   const query = c.req.query('parts');
   const range = query !== undefined ? parseWith(presignRangeSchema, query, 'parts') : await parseJsonBody(c, presignRangeSchema);
-  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  await enforcePartLimit(c, claims.sub);
   const expiresIn = parseWith(presignExpirySchema, c.req.query('expiresIn'), 'expiresIn') ?? 900;
   return c.json({ parts: await presignParts(c, id, range.from, range.to, expiresIn) });
 });

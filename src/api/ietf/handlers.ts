@@ -12,7 +12,7 @@ import { isAccepting } from '../../contracts/upload-states';
 import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { openUpload } from '../open-upload';
-import { enforceRateLimit } from '../rate-limit';
+import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
 import { writeStream, type StreamWriteResult } from '../stream-writer';
 import { metadataFromHeader, uploadIdOf, uploadUrl } from '../tus/handlers';
 import { integerHeader, MAX_CHUNK_BYTES } from '../tus/protocol';
@@ -215,7 +215,7 @@ export async function appendHandler(c: DraftContext): Promise<Response> {
   const offset = sfInteger(c.req.header('upload-offset') ?? null);
   if (offset === null) throw new AppError('ERR_VALIDATION', 'Send Upload-Offset (the offset this content starts at, an Integer).');
   const complete = requireComplete(c);
-  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  await enforcePartLimit(c, claims.sub);
   const contentLength = contentLengthOf(c);
 
   const session = sessionStub(c.env, id);

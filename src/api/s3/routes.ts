@@ -15,7 +15,7 @@ import { sessionStub } from '../../durable/session-stub';
 import type { AppEnv } from '../app-env';
 import { requirePrincipal } from '../auth';
 import { openUpload } from '../open-upload';
-import { enforceRateLimit } from '../rate-limit';
+import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
 import { parseJsonBody, parsePartNumber, parseWith } from '../validation';
 import { directParts, recordDirectParts, signDirectPart } from './direct-parts';
 import { completeMultipartSchema, createMultipartSchema, paramsQuerySchema, s3PartNumberSchema } from './schemas';
@@ -52,7 +52,7 @@ s3.get('/multipart/:uploadId/:partNumber', async (c) => {
   const partNumber = parsePartNumber(s3PartNumberSchema, c.req.param('partNumber'));
   const direct = directParts(c.env, origin(c));
   if (direct) {
-    await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+    await enforcePartLimit(c, claims.sub);
     return c.json(await signDirectPart(c.env, direct, id, partNumber));
   }
   // Our own part endpoint, authorised by the token: valid as long as the token is.

@@ -13,7 +13,7 @@ import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { serveObject } from '../media-route';
 import { openUpload } from '../open-upload';
-import { enforceRateLimit } from '../rate-limit';
+import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
 import { metadataSchema, uploadIdSchema } from '../schemas';
 import { uploadLimits } from '../ietf/limits';
 import { serializeLimits } from '../ietf/protocol';
@@ -209,7 +209,7 @@ export async function patchHandler(c: TusContext): Promise<Response> {
   const id = uploadIdOf(c);
   const claims = await requireCapability(c, id);
   checkBodyType(c, dialect);
-  await enforceRateLimit(c, 'part', { owner: c.env.PART_LIMIT, ip: c.env.PART_LIMIT }, claims.sub);
+  await enforcePartLimit(c, claims.sub);
   const offset = integerHeader(c.req.header('upload-offset') ?? null);
   // "The Upload-Offset header's value MUST be equal to the current offset … otherwise 409 Conflict."
   if (offset === null || Number.isNaN(offset)) throw new AppError('ERR_VALIDATION', 'Send Upload-Offset with the byte offset this body starts at.');
