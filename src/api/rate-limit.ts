@@ -48,14 +48,9 @@ async function ask(checks: Check[], kind: Kind): Promise<void> {
   }
 }
 
-/** One unit of the create limiters per request. */
-export async function enforceRateLimit(
-  c: Context<AppEnv>,
-  kind: 'create',
-  limiters: { owner?: RateLimit; ip?: RateLimit },
-  owner: string,
-): Promise<void> {
-  await ask(checksOf(c, kind, limiters, owner), kind);
+/** One unit of the create limiters (CREATE_LIMIT_OWNER, CREATE_LIMIT_IP) per request that creates an upload, on every protocol. */
+export async function enforceCreateLimit(c: Context<AppEnv>, owner: string): Promise<void> {
+  await ask(checksOf(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, owner), 'create');
 }
 
 /**

@@ -15,7 +15,7 @@ import type { AppEnv } from './app-env';
 import { requireCapability, requirePrincipal } from './auth';
 import { importStatus, resumeImport, startImport } from './import-upload';
 import { openUpload, type OpenedUpload } from './open-upload';
-import { enforcePartLimit, enforceRateLimit } from './rate-limit';
+import { enforceCreateLimit, enforcePartLimit } from './rate-limit';
 import { FIRST_DIRECT_PARTS, presignParts, requireDirectUploads } from './direct-parts';
 import { createUploadSchema, directPartSchema, directPartsSchema, importUploadSchema, partNumberSchema, presignExpirySchema, presignRangeSchema, uploadIdSchema } from './schemas';
 import { parseJsonBody, parsePartNumber, parseWith } from './validation';
@@ -43,7 +43,7 @@ function created(c: Context<AppEnv>, { id, key, manifest, uploadToken }: OpenedU
 }
 
 uploads.post('/', requirePrincipal(), async (c) => {
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  await enforceCreateLimit(c, c.get('owner'));
   const raw = await parseJsonBody(c, z.unknown());
   // `{ sourceUrl, name?, type? }`: the Worker fetches the file itself (src/api/import-upload.ts).
   if (typeof raw === 'object' && raw !== null && 'sourceUrl' in raw) {

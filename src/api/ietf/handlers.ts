@@ -12,7 +12,7 @@ import { isAccepting } from '../../contracts/upload-states';
 import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { openUpload } from '../open-upload';
-import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
+import { enforceCreateLimit, enforcePartLimit } from '../rate-limit';
 import { writeStream, type StreamWriteResult } from '../stream-writer';
 import { metadataFromHeader, uploadIdOf, uploadUrl } from '../tus/handlers';
 import { integerHeader, MAX_CHUNK_BYTES } from '../tus/protocol';
@@ -128,7 +128,7 @@ function completedResponse(c: DraftContext, id: string, status: 200 | 201): Resp
 
 /** POST /files/ with Upload-Draft-Interop-Version: 8 — Upload Creation. */
 export async function createHandler(c: DraftContext): Promise<Response> {
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  await enforceCreateLimit(c, c.get('owner'));
   const complete = requireComplete(c);
   const contentLength = contentLengthOf(c);
   checkAppendSize(c, contentLength, complete, true);

@@ -15,7 +15,7 @@ import { sessionStub } from '../../durable/session-stub';
 import type { AppEnv } from '../app-env';
 import { requirePrincipal } from '../auth';
 import { openUpload } from '../open-upload';
-import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
+import { enforceCreateLimit, enforcePartLimit } from '../rate-limit';
 import { parseJsonBody, parsePartNumber, parseWith } from '../validation';
 import { directParts, recordDirectParts, signDirectPart } from './direct-parts';
 import { completeMultipartSchema, createMultipartSchema, paramsQuerySchema, s3PartNumberSchema } from './schemas';
@@ -40,7 +40,7 @@ s3.onError((error, c) => {
 
 /** createMultipartUpload: `{ filename, type, metadata }` → `{ key, uploadId }`. The size comes with complete. */
 s3.post('/multipart', principal, async (c) => {
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  await enforceCreateLimit(c, c.get('owner'));
   const body = await parseJsonBody(c, createMultipartSchema);
   const opened = await openUpload(c.env, { owner: c.get('owner'), grant: c.get('grant'), name: body.filename, type: body.type ?? '', size: null, metadata: body.metadata });
   return c.json({ key: opened.id, uploadId: formatUploadHandle(opened.id, opened.uploadToken) });
@@ -114,7 +114,7 @@ s3.delete('/multipart/:uploadId', async (c) => {
  * POST. Uppy derives the file's URL as `url + "/" + key`: `/media/<id>`, as for multipart uploads.
  */
 s3.get('/params', principal, async (c) => {
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  await enforceCreateLimit(c, c.get('owner'));
   const url = new URL(c.req.url);
   const metadata: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {

@@ -13,7 +13,7 @@ import type { AppEnv } from '../app-env';
 import { requireCapability } from '../auth';
 import { serveObject } from '../media-route';
 import { openUpload } from '../open-upload';
-import { enforcePartLimit, enforceRateLimit } from '../rate-limit';
+import { enforceCreateLimit, enforcePartLimit } from '../rate-limit';
 import { metadataSchema, uploadIdSchema } from '../schemas';
 import { uploadLimits } from '../ietf/limits';
 import { serializeLimits } from '../ietf/protocol';
@@ -85,7 +85,7 @@ export function optionsHandler(c: TusContext): Response {
 /** POST: creation, creation-with-upload, creation-defer-length. */
 export async function postHandler(c: TusContext): Promise<Response> {
   const dialect = requireDialect(c);
-  await enforceRateLimit(c, 'create', { owner: c.env.CREATE_LIMIT_OWNER, ip: c.env.CREATE_LIMIT_IP }, c.get('owner'));
+  await enforceCreateLimit(c, c.get('owner'));
   const metadata = metadataFromHeader(c.req.header('upload-metadata') ?? null);
   const name = metadata.filename ?? metadata.name ?? 'file';
   const type = metadata.filetype ?? metadata.type ?? metadata.contentType ?? '';
