@@ -191,6 +191,54 @@ function sourceFile(seed: number, name: string): { bytes: Buffer; file: File } {
   return { bytes, file: new File([new Uint8Array(bytes)], name, { type: 'application/pdf', lastModified: 1_764_000_000_000 + seed }) };
 }
 
+/**
+ * Uploads a fresh 64 MiB file and kill -9s the runtime `delayMs` after the session announces
+ * `state`. The kill races the runtime's next step (an alarm or a queue batch, milliseconds away), so
+ * where it fell is read from disk; a kill that landed too late is tried again on a fresh runtime —
+ * the behaviour under test is the restart, the race only chooses the point. Fails if no attempt
+ * lands on `expected`.
+ */
+async function crashWhen(seed: number, name: string, state: string, delayMs: number, expected: { state: string; jobQueued: number }) {
+  const ATTEMPTS = 4;
+  const missed: string[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const server = await freshServer();
+    const { bytes, file } = sourceFile(seed, name);
+    const store = new MemoryUploadStore();
+    const first = instrumentedFetch();
+    const tab = new Uploader({ endpoint: server.url, fetch: first.fetchImpl, store }).add(file, { concurrency: 4 });
+    // Hold the parts back until a subscriber listens, so it cannot miss the announcement.
+    let opened!: () => void;
+    first.state.gate = new Promise<void>((resolve) => (opened = resolve));
+    let crashed!: () => void;
+    const crash = new Promise<void>((resolve) => (crashed = resolve));
+    tab.on('state', ({ state: clientState }) => {
+      if (clientState !== 'uploading' || !tab.id) return;
+      void store.list().then(async ([record]) => {
+        await subscribe(server, record!.uploadId, record!.uploadToken, (m) => {
+          if (m.type === 'state' && m.state === state && !first.state.dead) {
+            first.state.dead = true;
+            // SIGKILL goes out synchronously when there is no delay.
+            if (delayMs === 0) void server.crash().then(crashed);
+            else setTimeout(() => void server.crash().then(crashed), delayMs);
+          }
+        });
+        opened();
+      });
+    });
+    await withTimeout(crash, 60_000, `the "${state}" crash point`);
+    closeTab(tab, first);
+    const record = (await store.list())[0]!;
+    const onDisk = sessionOnDisk(server.persistDir, record.uploadId);
+    if (onDisk.state === expected.state && onDisk.jobQueued === expected.jobQueued) {
+      if (missed.length) console.log(`[crash at "${state}"] landed on attempt ${attempt}; missed before: ${missed.join('; ')}`);
+      return { server, bytes, file, store, record, onDisk };
+    }
+    missed.push(`state ${onDisk.state}, job queued ${onDisk.jobQueued}`);
+  }
+  throw new Error(`the kill -9 never fell at "${expected.state}" (job queued ${expected.jobQueued}) in ${ATTEMPTS} attempts: ${missed.join('; ')}`);
+}
+
 /** Resumes with the same store and file through a new Uploader; rejects at once on `failFast`. */
 function resume(server: DevServer, store: MemoryUploadStore, file: File, failFast?: Promise<never>) {
   const client = instrumentedFetch();
@@ -304,34 +352,11 @@ describe('crash (kill -9) and restart of the runtime', () => {
   });
 
   it('between "all parts confirmed" and assembly: assembles after the restart, ready exactly once', async () => {
-    const server = await freshServer();
-    const { bytes, file } = sourceFile(72, 'crash-assembling.pdf');
-    const store = new MemoryUploadStore();
-    const first = instrumentedFetch();
-    const tab = new Uploader({ endpoint: server.url, fetch: first.fetchImpl, store }).add(file, { concurrency: 4 });
-    // Hold the parts back until a subscriber listens, then kill -9 the moment the session says
-    // "assembling" (it says so when it records the last part, before its alarm completes R2).
-    let opened!: () => void;
-    first.state.gate = new Promise<void>((resolve) => (opened = resolve));
-    let crashed!: () => void;
-    const crash = new Promise<void>((resolve) => (crashed = resolve));
-    tab.on('state', ({ state }) => {
-      if (state !== 'uploading' || !tab.id) return;
-      void store.list().then(async ([record]) => {
-        await subscribe(server, record!.uploadId, record!.uploadToken, (m) => {
-          if (m.type === 'state' && m.state === 'assembling' && !first.state.dead) {
-            first.state.dead = true;
-            void server.crash().then(crashed); // SIGKILL goes out synchronously, here
-          }
-        });
-        opened();
-      });
+    // The session says "assembling" when it records the last part, before its alarm completes R2.
+    const { server, bytes, file, store, record, onDisk } = await crashWhen(72, 'crash-assembling.pdf', 'assembling', 0, {
+      state: 'assembling',
+      jobQueued: 0,
     });
-    await withTimeout(crash, 60_000, 'the "assembling" crash point');
-    closeTab(tab, first);
-    const record = (await store.list())[0]!;
-    const onDisk = sessionOnDisk(server.persistDir, record.uploadId);
-    expect(onDisk, 'the crash fell between the last part and assembly').toMatchObject({ state: 'assembling', jobQueued: 0 });
     expect(onDisk.parts).toHaveLength(PART_COUNT);
 
     const again = await restart(server);
@@ -349,34 +374,9 @@ describe('crash (kill -9) and restart of the runtime', () => {
   });
 
   it('between assembly and processing: the queued job still runs after the restart, ready exactly once', async () => {
-    const server = await freshServer();
-    const { bytes, file } = sourceFile(73, 'crash-validating.pdf');
-    const store = new MemoryUploadStore();
-    const first = instrumentedFetch();
-    const tab = new Uploader({ endpoint: server.url, fetch: first.fetchImpl, store }).add(file, { concurrency: 4 });
-    let opened!: () => void;
-    first.state.gate = new Promise<void>((resolve) => (opened = resolve));
-    let crashed!: () => void;
-    const crash = new Promise<void>((resolve) => (crashed = resolve));
-    tab.on('state', ({ state }) => {
-      if (state !== 'uploading' || !tab.id) return;
-      void store.list().then(async ([record]) => {
-        await subscribe(server, record!.uploadId, record!.uploadToken, (m) => {
-          // Assembled and handed to the queue; the consumer waits up to max_batch_timeout (1 s)
-          // for a batch, so 250 ms later the job is queued and not yet processed.
-          if (m.type === 'state' && m.state === 'validating' && !first.state.dead) {
-            first.state.dead = true;
-            setTimeout(() => void server.crash().then(crashed), 250);
-          }
-        });
-        opened();
-      });
-    });
-    await withTimeout(crash, 60_000, 'the "validating" crash point');
-    closeTab(tab, first);
-    const record = (await store.list())[0]!;
-    const onDisk = sessionOnDisk(server.persistDir, record.uploadId);
-    expect(onDisk, 'the crash fell after assembly and the hand-off to the queue, before processing').toMatchObject({
+    // Assembled and handed to the queue; the consumer waits up to max_batch_timeout (1 s) for a
+    // batch, so 250 ms later the job is queued and not yet processed.
+    const { server, bytes, file, store, record } = await crashWhen(73, 'crash-validating.pdf', 'validating', 250, {
       state: 'validating',
       jobQueued: 1,
     });
