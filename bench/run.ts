@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { rawMultipart, singlePut } from './cases/ceiling';
-import { createLatency } from './cases/create';
+import { createLatency, FLOOR_TARGETS, OUR_CREATE, type CreateTarget } from './cases/create';
 import { ceilingSameWork, flatRun, oursDefault } from './cases/memory-flat';
 import { idleProgress } from './cases/progress-idle';
 import { roundTrips } from './cases/round-trips';
@@ -136,6 +136,30 @@ async function main(): Promise<void> {
   const path = await inputs.path(size);
   const warmPath = await inputs.path(WARM_UP);
 
+  /** Issue 17 item 1: creates (or a floor request) from 1 and from 32 callers, runs interleaved. */
+  const createBatches = async (server: BenchServer, targets: CreateTarget[]) => {
+    for (let run = 1; run <= options.runs; run++) {
+      for (const target of targets) {
+        for (const [callers, requests] of [
+          [1, options.createRequests.single],
+          [32, options.createRequests.concurrent],
+        ] as const) {
+          log(`${target.label}, ${callers} caller(s), run ${run}/${options.runs}`);
+          const id = `create-${target.method}${target.path.replaceAll('/', '-')}-c${callers}`;
+          const r = await measure(server, `${id} run ${run}`, warnings, () => createLatency(server, callers, requests, target));
+          results.add(id, 'create', `${target.label}, ${callers} caller${callers > 1 ? 's' : ''}`, { callers, requests, target: target.label }, createMetrics(r));
+          results.note(id, `statuses run ${run}`, r.statuses);
+          if (r.errors) warnings.push(`${id} run ${run}: statuses ${JSON.stringify(r.statuses)}`);
+        }
+      }
+    }
+  };
+
+  if (has('create')) {
+    // The floor first, on its own server: what any Worker's request costs here at 1 and 32 callers.
+    await guard('create floor', () => withServer(startCeiling, (server) => createBatches(server, FLOOR_TARGETS)));
+  }
+
   if (has('ceiling')) {
     await guard('ceiling', () => withServer(startCeiling, async (server) => {
       await singlePut(server, warmPath, 0);
@@ -170,21 +194,7 @@ async function main(): Promise<void> {
           }
         }
       }
-      if (has('create')) {
-        for (let run = 1; run <= options.runs; run++) {
-          for (const [callers, requests] of [
-            [1, options.createRequests.single],
-            [32, options.createRequests.concurrent],
-          ] as const) {
-            log(`create latency, ${callers} caller(s), run ${run}/${options.runs}`);
-            const r = await measure(server, `create c${callers} run ${run}`, warnings, () => createLatency(server, callers, requests));
-            const id = `create-c${callers}`;
-            results.add(id, 'create', `POST /api/uploads, ${callers} caller${callers > 1 ? 's' : ''}`, { callers, requests }, createMetrics(r));
-            results.note(id, `statuses run ${run}`, r.statuses);
-            if (Object.keys(r.statuses).some((s) => s !== '201')) warnings.push(`${id} run ${run}: statuses ${JSON.stringify(r.statuses)}`);
-          }
-        }
-      }
+      if (has('create')) await createBatches(server, [OUR_CREATE]);
       if (has('idle')) {
         for (let run = 1; run <= options.runs; run++) {
           log(`progress when quiet, run ${run}/${options.runs}`);

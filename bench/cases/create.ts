@@ -4,6 +4,11 @@
  * upload and an alarm. Non-201 answers (429: the per-IP create limit or the owner's quota of
  * active uploads) are counted, not retried. The created uploads are deleted after each batch
  * (untimed), so batches below the active-upload quota (100 by default) never hit it.
+ *
+ * The floor: the same callers against the ceiling Worker (bench/ceiling), a request that does
+ * nothing (`GET /`) and one that only creates an R2 multipart upload (`POST /mpu`). Under
+ * `wrangler dev` every request of every Worker runs on one thread, so how far the floor itself
+ * falls from 1 to 32 callers is what any create could do on this machine.
  */
 import { ProcessMeter } from '../lib/procs';
 import type { BenchServer } from '../lib/servers';
@@ -17,26 +22,55 @@ export interface CreateRun {
   /** Requests per second over the whole batch. */
   perSecond: number;
   statuses: Record<string, number>;
+  /** Answers other than the target's success status (not timed). */
+  errors: number;
   usage: Usage;
 }
 
-export async function createLatency(server: BenchServer, callers: number, requests: number): Promise<CreateRun> {
+/** What each caller sends: our create, or a floor request on the ceiling Worker. */
+export interface CreateTarget {
+  label: string;
+  method: string;
+  path: string;
+  body?: string;
+  /** The status of a success (only these are timed). */
+  okStatus: number;
+  /** Our creates are deleted after the batch; the floor leaves nothing to delete worth the time. */
+  cleanUp: boolean;
+}
+
+export const OUR_CREATE: CreateTarget = {
+  label: 'ours: POST /api/uploads',
+  method: 'POST',
+  path: '/api/uploads',
+  body: JSON.stringify({ name: 'bench.pdf', size: 64 * MiB, type: 'application/pdf' }),
+  okStatus: 201,
+  cleanUp: true,
+};
+
+export const FLOOR_TARGETS: CreateTarget[] = [
+  { label: 'floor: ceiling Worker, GET / (does nothing)', method: 'GET', path: '/', okStatus: 200, cleanUp: false },
+  { label: 'floor: ceiling Worker, POST /mpu (R2 createMultipartUpload only)', method: 'POST', path: '/mpu', okStatus: 200, cleanUp: false },
+];
+
+export async function createLatency(server: BenchServer, callers: number, requests: number, target: CreateTarget = OUR_CREATE): Promise<CreateRun> {
   const latencyMs: number[] = [];
   const statuses: Record<string, number> = {};
-  const body = JSON.stringify({ name: 'bench.pdf', size: 64 * MiB, type: 'application/pdf' });
+  const { body } = target;
+  const headers = body ? { 'content-type': 'application/json' } : undefined;
   const created: { id: string; uploadToken: string }[] = [];
   let left = requests;
   const caller = async () => {
     while (left > 0) {
       left -= 1;
       const sentAt = performance.now();
-      const response = await fetch(`${server.url}/api/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${server.url}${target.path}`, { method: target.method, headers, body });
       const answer = await response.arrayBuffer();
       const at = performance.now();
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-      if (response.status === 201) {
+      if (response.status === target.okStatus) {
         latencyMs.push(at - sentAt);
-        created.push(JSON.parse(new TextDecoder().decode(answer)) as { id: string; uploadToken: string });
+        if (target.cleanUp) created.push(JSON.parse(new TextDecoder().decode(answer)) as { id: string; uploadToken: string });
       }
     }
   };
@@ -54,5 +88,5 @@ export async function createLatency(server: BenchServer, callers: number, reques
   };
   await Promise.all(Array.from({ length: 8 }, remove));
   const usage = usageOf(measured, 1024 * MiB, 'create batch');
-  return { callers, requests, latencyMs, perSecond: requests / seconds, statuses, usage };
+  return { callers, requests, latencyMs, perSecond: requests / seconds, statuses, errors: requests - latencyMs.length, usage };
 }

@@ -54,7 +54,7 @@ export const METRICS: Record<string, string> = {
   createP50: 'POST /api/uploads latency p50, ms',
   createP99: 'POST /api/uploads latency p99, ms',
   createPerSecond: 'creates per second',
-  createErrors: 'non-201 answers',
+  createErrors: 'answers other than success (201 for ours)',
   serverCpuSeconds: 'CPU seconds of the server processes for the batch',
   'profile.*': 'profile case: mean ms per part — client (send to 200), worker (inside the Worker), rl (rate limiter), begin/commit (session RPCs), do (other DO RPCs), r2 (uploadPart: receiving + storing the body), rest (worker minus the named steps: routing, auth, JSON), outside (client minus worker: proxy, loopback, client)',
   'processing.*': 'profile case: ms per upload in the processing consumer (queue = whole batch; r2.*, ledger, do = calls; rest = body reads and JS)',
@@ -132,7 +132,7 @@ export function createMetrics(run: CreateRun): Record<string, number> {
     createP50: percentile(run.latencyMs, 50),
     createP99: percentile(run.latencyMs, 99),
     createPerSecond: run.perSecond,
-    createErrors: Object.entries(run.statuses).reduce((sum, [status, n]) => sum + (status === '201' ? 0 : n), 0),
+    createErrors: run.errors,
     serverCpuSeconds: run.usage.groups.workerd?.totalCpuSeconds ?? Number.NaN,
     backgroundCores: run.usage.backgroundCores,
   };
