@@ -15,11 +15,10 @@
  * the static-assets router, like ours. Servers are measured round by round,
  * interleaved, so drift and other sessions' load spread evenly over them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevServer } from '../test/e2e/dev-server';
 import { findRootByCmdline, ProcessMeter, workerdGroups } from './lib/procs';
-import { cleanup, installSignalHandlers, snapshot, type BenchServer } from './lib/servers';
+import { ceilingConfig, ceilingWithAssetsConfig, cleanup, installSignalHandlers, snapshot, type BenchServer } from './lib/servers';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -127,7 +126,7 @@ async function startSpec(spec: string): Promise<{ name: string; server: BenchSer
   if (flag === 'quiet') process.env.X_LOCAL_OBSERVABILITY = 'false';
   try {
     if (what === 'ceiling' || what === 'ceiling+assets') {
-      const server = await serverOf(spec, what === 'ceiling' ? join(snapshot(), 'bench/ceiling/wrangler.toml') : ceilingWithAssets());
+      const server = await serverOf(spec, what === 'ceiling' ? ceilingConfig() : ceilingWithAssetsConfig());
       return { name: `${spec} (bare uploadPart)`, server, senders: await ceilingSenders(server.url) };
     }
     const server = await serverOf(spec, join(what, 'wrangler.toml'));
@@ -135,19 +134,6 @@ async function startSpec(spec: string): Promise<{ name: string; server: BenchSer
   } finally {
     delete process.env.X_LOCAL_OBSERVABILITY;
   }
-}
-
-/**
- * "ceiling+assets": the ceiling Worker behind wrangler's static-assets router, as the project's Worker
- * is (its wrangler.toml has [assets] with run_worker_first): every request, body included, then
- * passes through the router Worker before reaching the Worker.
- */
-function ceilingWithAssets(): string {
-  const dir = snapshot();
-  const config = join(dir, 'bench/ceiling/wrangler.assets.toml');
-  const toml = readFileSync(join(dir, 'bench/ceiling/wrangler.toml'), 'utf8');
-  writeFileSync(config, `${toml}\n[assets]\ndirectory = "${join(dir, 'public')}"\nrun_worker_first = true\n`);
-  return config;
 }
 
 async function main(): Promise<void> {

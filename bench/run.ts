@@ -20,7 +20,7 @@ import { parseOptions, type BenchOptions } from './lib/options';
 import { ProcessMeter } from './lib/procs';
 import { printReport, ratiosOf, writeChart, writeJson } from './lib/report';
 import { createMetrics, idleMetrics, METRICS, roundTripMetrics, profileMetrics, summarizeRuns, uploadMetrics, type BenchResults, type CaseKind, type CaseResult } from './lib/results';
-import { cleanup, installSignalHandlers, root, scratchDir, startCeiling, snapshot, startPipeline, startProfiled, startTus, type BenchServer } from './lib/servers';
+import { cleanup, installSignalHandlers, root, scratchDir, startCeiling, startCeilingWithAssets, snapshot, startPipeline, startProfiled, startTus, type BenchServer } from './lib/servers';
 import { GiB, MiB } from './lib/stats';
 
 const WARM_UP = 32 * MiB;
@@ -161,18 +161,23 @@ async function main(): Promise<void> {
   }
 
   if (has('ceiling')) {
-    await guard('ceiling', () => withServer(startCeiling, async (server) => {
+    // Two ceilings, runs interleaved: the bare Worker, and the same Worker behind the static-assets
+    // router that stands in front of ours (local-only CPU: in production the router is not the Worker's).
+    await guard('ceiling', () => withServer(startCeiling, (server) => withServer(startCeilingWithAssets, async (routed) => {
       await singlePut(server, warmPath, 0);
+      await singlePut(routed, warmPath, 0);
       for (let run = 1; run <= options.runs; run++) {
         log(`ceiling run ${run}/${options.runs}`);
         const put = await measure(server, `ceiling put run ${run}`, warnings, () => singlePut(server, path, run));
         results.add('ceiling-put', 'ceiling', 'ceiling: one streaming put()', {}, uploadMetrics(put), size);
+        const routedPut = await measure(routed, `ceiling+assets put run ${run}`, warnings, () => singlePut(routed, path, run));
+        results.add('ceiling-put-assets', 'ceiling', 'ceiling: one streaming put(), behind the assets router', {}, uploadMetrics(routedPut), size);
         for (const concurrency of [1, 4]) {
           const mpu = await measure(server, `ceiling multipart × ${concurrency} run ${run}`, warnings, () => rawMultipart(server, path, run, 8 * MiB, concurrency));
           results.add(`ceiling-mpu-8-c${concurrency}`, 'ceiling-mpu', `ceiling: raw multipart 8 MiB × ${concurrency}`, { partSize: 8 * MiB, concurrency }, uploadMetrics(mpu), size);
         }
       }
-    }));
+    })));
   }
 
   if (has('ours') || has('create') || has('idle') || has('rtt')) {

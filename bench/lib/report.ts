@@ -36,14 +36,15 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
 
 function rowsOf(cases: CaseResult[]) {
   const ceiling = cases.find((c) => c.id === 'ceiling-put');
+  const routed = cases.find((c) => c.id === 'ceiling-put-assets');
   const tus = cases.find((c) => c.id === 'tus');
   const ours = cases.filter((c) => c.kind === 'ours');
   const best = [...ours].sort((a, b) => med(b, 'mbps') - med(a, 'mbps'))[0];
-  return { ceiling, tus, ours, best, mpu: cases.filter((c) => c.kind === 'ceiling-mpu') };
+  return { ceiling, routed, tus, ours, best, mpu: cases.filter((c) => c.kind === 'ceiling-mpu') };
 }
 
 export function ratiosOf(cases: CaseResult[]): BenchResults['ratios'] {
-  const { ceiling, tus, ours, best, mpu } = rowsOf(cases);
+  const { ceiling, routed, tus, ours, best, mpu } = rowsOf(cases);
   const out: BenchResults['ratios'] = [];
   const add = (name: string, value: number, note: string) => Number.isFinite(value) && out.push({ name, value, note });
   const byDefault = ours.find((c) => c.id === 'ours-8-c4');
@@ -55,6 +56,9 @@ export function ratiosOf(cases: CaseResult[]): BenchResults['ratios'] {
     add(`ours (${label}: ${row.label.replace('ours: ', '')}) / ceiling put(), throughput`, ratio(med(row, 'mbps'), med(ceiling, 'mbps')), 'goal ≥ 0.90');
     add(`ours (${label}) / ceiling put(), workerd CPU per GiB`, ratio(med(row, 'serverCpuPerGiB'), med(ceiling, 'serverCpuPerGiB')), 'lower is better; 1.00 = no overhead');
     add(`ours (${label}) / @tus/server, throughput`, ratio(med(row, 'mbps'), med(tus, 'mbps')), '');
+    // The same comparison with the local-only assets router in front of both sides.
+    add(`ours (${label}) / ceiling put() behind the assets router, throughput`, ratio(med(row, 'mbps'), med(routed, 'mbps')), 'goal ≥ 0.90, like for like');
+    add(`ours (${label}) / ceiling put() behind the assets router, workerd CPU per GiB`, ratio(med(row, 'serverCpuPerGiB'), med(routed, 'serverCpuPerGiB')), 'goal ≤ 1.10, like for like');
   }
   for (const row of mpu) {
     const same = ours.find((c) => c.params.partSize === row.params.partSize && c.params.concurrency === row.params.concurrency);

@@ -103,7 +103,22 @@ export function snapshot(): string {
 export const startPipeline = () => wranglerServer('pipeline', join(snapshot(), 'wrangler.toml'));
 
 /** The bench-only Worker of bench/ceiling/ (one streaming put() into an R2 binding). */
-export const startCeiling = () => wranglerServer('ceiling', join(snapshot(), 'bench/ceiling/wrangler.toml'));
+export const ceilingConfig = () => join(snapshot(), 'bench/ceiling/wrangler.toml');
+export const startCeiling = () => wranglerServer('ceiling', ceilingConfig());
+
+/**
+ * The ceiling Worker behind wrangler's static-assets router, as the project's Worker is (its
+ * wrangler.toml has [assets] with run_worker_first): every request, body included, then passes
+ * through the router Worker first. Locally that router runs in the same workerd and its CPU is
+ * counted; in production it is Cloudflare's, not the Worker's.
+ */
+export function ceilingWithAssetsConfig(): string {
+  const dir = snapshot();
+  const config = join(dir, 'bench/ceiling/wrangler.assets.toml');
+  writeFileSync(config, `${readFileSync(ceilingConfig(), 'utf8')}\n[assets]\ndirectory = "${join(dir, 'public')}"\nrun_worker_first = true\n`);
+  return config;
+}
+export const startCeilingWithAssets = () => wranglerServer('ceiling+assets', ceilingWithAssetsConfig());
 
 /**
  * The project's Worker with timed bindings (bench/profile/worker.js): the project's wrangler.toml
