@@ -25,6 +25,8 @@ configRoute.get('/', async (c) => {
     uploadTtlSeconds: config.uploadTtlSeconds,
     anonymousUploads: config.allowAnonymous,
     directUploads: config.directUploads !== undefined,
+    // The per-owner quota of unfinished uploads: the client library opens at most this many at once.
+    maxActiveUploads: config.quotas.maxActiveUploads,
     ...(grant ? { grant: { ...(grant.maxFiles ? { maxFiles: grant.maxFiles } : {}), ...(grant.visibility ? { visibility: grant.visibility } : {}) } } : {}),
   });
 });

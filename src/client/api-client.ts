@@ -12,11 +12,24 @@ export interface ServerConfig {
   maxParts: number;
   /** Whether parts may be sent straight to R2 (presigned URLs). */
   directUploads?: boolean;
+  /** How many unfinished uploads an owner may have at once (the server's quota). */
+  maxActiveUploads?: number;
 }
 
 import type { PresignedPart } from '../contracts/messages';
 
 export type { PresignedPart };
+/** What POST /api/uploads takes from the client. */
+export interface CreateBody {
+  name: string;
+  size: number;
+  type: string;
+  partSize?: number;
+  sha256?: string;
+  metadata?: Record<string, string>;
+  direct?: boolean;
+}
+
 export interface CreatedUpload {
   id: string;
   key: string;
@@ -68,7 +81,7 @@ export class ApiClient {
     return this.request('GET', '/api/config');
   }
 
-  async create(body: { name: string; size: number; type: string; partSize?: number; sha256?: string; metadata?: Record<string, string>; direct?: boolean }): Promise<CreatedUpload> {
+  async create(body: CreateBody): Promise<CreatedUpload> {
     const auth = await this.options.getAuthToken?.();
     return this.request('POST', '/api/uploads', {
       headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },

@@ -2,12 +2,12 @@
  * @module One file's upload: validation before the network, resumable parallel part transfer with
  * adaptive concurrency and retries, pause/resume/cancel, and server-acknowledged progress.
  * State machine: idle → validating → uploading ⇄ paused → processing → ready, or failed /
- * rejected / cancelled. The progress it reports comes from the server only, and never goes back.
+ * rejected / cancelled; a valid file waits as `idle` while the Uploader's slots are taken. The progress it reports comes from the server only, and never goes back.
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import type { DerivativeInfo, EventMessage, Manifest, PartReceipt, UploadResult, UploadState } from '../contracts/messages';
 import { isAccepting, isBusy } from '../contracts/upload-states';
-import { ApiError, type ApiClient, type PresignedPart, type ServerConfig } from './api-client';
+import { ApiError, type ApiClient, type CreateBody, type CreatedUpload, type PresignedPart, type ServerConfig } from './api-client';
 import { ConcurrencyController, concurrencyBounds, type NetworkHints } from './concurrency';
 import { DirectParts, ETAG_BATCH } from './direct-parts';
 import { Emitter } from './emitter';
@@ -16,6 +16,7 @@ import { accepts, narrowTypes } from './accept';
 import type { Localizer, Params, StringKey } from './i18n/localizer';
 import { ProgressFeed } from './progress-feed';
 import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
+import type { Release, UploadSlots } from './upload-slots';
 import type { UploadStore } from './upload-store';
 
 export type ClientState =
@@ -91,6 +92,8 @@ export interface UploadContext {
   config: () => Promise<ServerConfig>;
   hints: NetworkHints;
   l10n: Localizer;
+  /** The Uploader's uploads open on the server at once (see upload-slots.ts). */
+  slots: UploadSlots;
 }
 
 /** Files from this size up are sent in 16 MiB parts unless a part size is given. */
@@ -101,6 +104,13 @@ const LARGE_FILE_PART_BYTES = 16 * 1024 * 1024;
 const PAUSED = Symbol('paused');
 
 type FileLike = Blob & { name?: string; lastModified?: number };
+
+/**
+ * A create refused with 429 (the owner's quota of unfinished uploads is full, e.g. in other tabs,
+ * or a rate limit) made nothing, so it is asked again, this many times with backoff (~1–2 min).
+ * Other failures are not: a create whose answer was lost may have made an upload.
+ */
+const CREATE_ATTEMPTS = 10;
 
 /** Reasons that clear by themselves: the upload resumes when the network is back. */
 const NETWORK_REASONS = new Set(['reason.offline', 'reason.connection']);
@@ -143,6 +153,11 @@ export class Upload extends Emitter<UploadEvents> {
   private opening: Promise<boolean> | undefined;
   /** Direct-to-R2 mode, when asked for and offered. */
   private direct: DirectParts | undefined;
+  private started = false;
+  /** This upload's slot among the Uploader's open uploads, held until a final state. */
+  private releaseSlot: Release | undefined;
+  /** Waits that end early when the upload does (see sleep()). */
+  private readonly sleepers = new Set<() => void>();
   private readonly onOnline = () => {
     if (this.state === 'paused' && NETWORK_REASONS.has(this.reasonCode ?? '')) this.resume();
   };
@@ -193,12 +208,14 @@ export class Upload extends Emitter<UploadEvents> {
    * cancel() may have run meanwhile.
    */
   async start(): Promise<void> {
-    if (this.state !== 'idle') return;
+    if (this.started || this.state !== 'idle') return;
+    this.started = true;
     try {
       this.setState('validating');
       const problem = await this.validate();
       if (this.isFinal) return;
       if (problem) return this.finish('rejected', problem);
+      if (!(await this.takeSlot())) return;
       this.opening = this.resumeOrCreate();
       const resumed = await this.opening;
       if (!resumed || this.isFinal) return;
@@ -239,6 +256,51 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   // ---- validation and set-up -----------------------------------------------------------------
+
+  /** Waits as `idle` for one of the Uploader's slots; false when the upload ended meanwhile. */
+  private async takeSlot(): Promise<boolean> {
+    let release = this.ctx.slots.tryAcquire();
+    if (!release) {
+      this.setState('idle', this.why('reason.queued'));
+      release = await this.ctx.slots.acquire();
+      if (this.isFinal) {
+        release();
+        return false;
+      }
+      this.setState('validating');
+    }
+    this.releaseSlot = release;
+    return true;
+  }
+
+  /** Resolves after `ms`, or at once when the upload reaches a final state. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  /** POST /api/uploads, asked again after a 429 (nothing was made): waits as `idle` meanwhile. */
+  private async create(body: CreateBody): Promise<CreatedUpload | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await this.ctx.api.create(body);
+        if (this.state === 'idle') this.setState('validating');
+        return created;
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 429 || attempt >= CREATE_ATTEMPTS) throw error;
+        this.setState('idle', this.why('reason.queued'));
+        await this.sleep(backoffDelay(attempt, undefined, error.retryAfterSeconds));
+        if (this.isFinal) return undefined;
+      }
+    }
+  }
 
   /** A reason a person can act on, or undefined when the file may be sent. */
   private async validate(): Promise<Reason | undefined> {
@@ -327,7 +389,7 @@ export class Upload extends Emitter<UploadEvents> {
     }
     if (this.isFinal) return false;
     const direct = await this.wantsDirect();
-    const created = await this.ctx.api.create({
+    const created = await this.create({
       name: this.name,
       size: this.file.size,
       type: this.type,
@@ -338,6 +400,7 @@ export class Upload extends Emitter<UploadEvents> {
       ...(this.options.metadata ? { metadata: this.options.metadata } : {}),
       ...(direct ? { direct: true } : {}),
     });
+    if (!created) return false;
     this.id = created.id;
     this.token = created.uploadToken;
     if (direct) this.direct = this.directParts(created.direct?.parts);
@@ -615,6 +678,8 @@ export class Upload extends Emitter<UploadEvents> {
     this.stopTransfers();
     this.watchNetwork(false);
     this.setState(state, reason, serverState);
+    for (const wake of [...this.sleepers]) wake();
+    this.releaseSlot?.();
     if (settle) this.resolveDone(state);
   }
 

@@ -5,6 +5,7 @@
 import { ApiClient, type ApiClientOptions, type ServerConfig } from './api-client';
 import type { NetworkHints } from './concurrency';
 import { Upload, type UploadOptions } from './upload';
+import { UploadSlots } from './upload-slots';
 import { defaultUploadStore, type StoredUpload, type UploadStore } from './upload-store';
 import { localizer, type Localizer, type LocalizerOptions } from './i18n/localizer';
 
@@ -13,7 +14,15 @@ export interface UploaderOptions extends Partial<ApiClientOptions>, LocalizerOpt
   store?: UploadStore;
   /** Defaults for every upload added. */
   defaults?: UploadOptions;
+  /**
+   * Uploads open on the server at once (default 20, and never more than the server's quota of
+   * unfinished uploads, `maxActiveUploads` in /api/config); the others wait as `idle`, in order.
+   */
+  maxActiveUploads?: number;
 }
+
+/** Like Uppy's `limit` for tus: enough to hide round trips of small files, few enough to finish files one by one. */
+export const DEFAULT_MAX_ACTIVE_UPLOADS = 20;
 
 function networkHints(): NetworkHints {
   if (typeof navigator === 'undefined') return {};
@@ -31,8 +40,13 @@ export class Uploader {
   /** The language of every message (reasons included); `locale` and `strings` choose it. */
   readonly l10n: Localizer;
   private configPromise: Promise<ServerConfig> | undefined;
+  private serverQuota = Infinity;
+  private readonly slots: UploadSlots;
 
   constructor(private readonly options: UploaderOptions = {}) {
+    const { maxActiveUploads = DEFAULT_MAX_ACTIVE_UPLOADS } = options;
+    if (!Number.isInteger(maxActiveUploads) || maxActiveUploads < 1) throw new RangeError(`maxActiveUploads must be a whole number ≥ 1, not ${maxActiveUploads}`);
+    this.slots = new UploadSlots(() => Math.min(maxActiveUploads, this.serverQuota));
     this.api = new ApiClient({ endpoint: options.endpoint ?? '', getAuthToken: options.getAuthToken, fetch: options.fetch });
     this.store = options.store ?? defaultUploadStore();
     this.l10n = localizer({ locale: options.locale, strings: options.strings });
@@ -40,16 +54,23 @@ export class Uploader {
 
   /** The server's limits and allowlist, fetched once. */
   config(): Promise<ServerConfig> {
-    this.configPromise ??= this.api.config().catch((error) => {
-      this.configPromise = undefined;
-      throw error;
-    });
+    this.configPromise ??= this.api.config().then(
+      (config) => {
+        if (config.maxActiveUploads && config.maxActiveUploads >= 1) this.serverQuota = config.maxActiveUploads;
+        return config;
+      },
+      (error) => {
+        this.configPromise = undefined;
+        throw error;
+      },
+    );
     return this.configPromise;
   }
 
   /** Starts uploading `file` (resuming it if this browser uploaded part of it before). */
   add(file: Blob & { name?: string; lastModified?: number }, options: UploadOptions = {}): Upload {
-    const upload = new Upload(file, { api: this.api, store: this.store, config: () => this.config(), hints: networkHints(), l10n: this.l10n }, {
+    const context = { api: this.api, store: this.store, config: () => this.config(), hints: networkHints(), l10n: this.l10n, slots: this.slots };
+    const upload = new Upload(file, context, {
       ...this.options.defaults,
       ...options,
     });

@@ -60,6 +60,7 @@ export const ar: Partial<Strings> = {
   'reason.mismatchUnknown': '«{name}» يدّعي أنه {type}، لكن محتواه لا يطابق ذلك.',
   'reason.tooMany': 'ملف واحد فقط في كل مرة هنا؛ لم يُضَف «{name}».',
   'reason.paused': 'متوقف مؤقتًا',
+  'reason.queued': 'في انتظار انتهاء عمليات رفع أخرى.',
   'reason.offline': 'غير متصل: يستمر الرفع عند عودة الشبكة.',
   'reason.connection': 'مشكلات في الاتصال: ستُعاد المحاولة قريبًا.',
   'reason.fileChanged': 'تغيّر «{name}» أو لم يعد قابلًا للقراءة؛ اختره مرة أخرى للمتابعة.',

@@ -60,6 +60,7 @@ export const de: Partial<Strings> = {
   'reason.mismatchUnknown': '„{name}“ gibt sich als {type} aus, der Inhalt passt aber nicht dazu.',
   'reason.tooMany': 'Hier nur eine Datei auf einmal; „{name}“ wurde nicht hinzugefügt.',
   'reason.paused': 'Pausiert',
+  'reason.queued': 'Wartet, bis andere Uploads fertig sind.',
   'reason.offline': 'Offline: Der Upload geht weiter, sobald das Netz wieder da ist.',
   'reason.connection': 'Verbindungsprobleme: gleich neuer Versuch.',
   'reason.fileChanged': '„{name}“ wurde geändert oder ist nicht mehr lesbar; bitte erneut auswählen, um fortzufahren.',

@@ -64,6 +64,7 @@ export const en = {
   'reason.mismatchUnknown': '“{name}” says it is {type}, but its content does not match.',
   'reason.tooMany': 'Only one file at a time here; “{name}” was not added.',
   'reason.paused': 'Paused',
+  'reason.queued': 'Waiting for other uploads to finish.',
   'reason.offline': 'Offline: the upload continues when the network is back.',
   'reason.connection': 'Connection problems: retrying shortly.',
   'reason.fileChanged': '“{name}” changed or is no longer readable; select it again to continue.',
