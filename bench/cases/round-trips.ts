@@ -33,6 +33,10 @@ export async function roundTrips(server: BenchServer, mode: 'native' | 'direct',
   const uploads = files.map((file, i) => uploader.add(file, { name: `rtt-${i}.pdf`, direct: mode === 'direct' }));
   const states = await Promise.all(uploads.map((u) => u.done));
   const toReadySeconds = (performance.now() - started) / 1000;
-  if (states.some((s) => s !== 'ready')) throw new Error(`round trips (${mode}): ${states.filter((s) => s !== 'ready').length} upload(s) did not end ready`);
+  const notReady = uploads.filter((u) => u.state !== 'ready');
+  if (notReady.length) {
+    const reasons = [...new Set(notReady.map((u) => `${u.state} ${u.reasonCode ?? ''}: ${u.reason ?? ''}`))].join('; ');
+    throw new Error(`round trips (${mode}): ${notReady.length} upload(s) did not end ready (${reasons})`);
+  }
   return { mode, files: files.length, toReadySeconds, requests, perFile: requests / files.length };
 }

@@ -17,7 +17,7 @@ import type { Localizer, Params, StringKey } from './i18n/localizer';
 import { ProgressFeed } from './progress-feed';
 import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
 import type { Release, UploadSlots } from './upload-slots';
-import type { UploadStore } from './upload-store';
+import type { StoredUpload, UploadStore } from './upload-store';
 
 export type ClientState =
   | 'idle'
@@ -94,6 +94,8 @@ export interface UploadContext {
   l10n: Localizer;
   /** The Uploader's uploads open on the server at once (see upload-slots.ts). */
   slots: UploadSlots;
+  /** Fingerprints of the Uploader's unfinished uploads that own a resume record. */
+  openFingerprints: Set<string>;
 }
 
 /** Files from this size up are sent in 16 MiB parts unless a part size is given. */
@@ -154,6 +156,11 @@ export class Upload extends Emitter<UploadEvents> {
   /** Direct-to-R2 mode, when asked for and offered. */
   private direct: DirectParts | undefined;
   private started = false;
+  /**
+   * Whether this upload owns the resume record of its fingerprint. The same file added again while
+   * its first upload is still open gets an upload of its own, and leaves the record to the first.
+   */
+  private ownsRecord = false;
   /** This upload's slot among the Uploader's open uploads, held until a final state. */
   private releaseSlot: Release | undefined;
   /** Waits that end early when the upload does (see sleep()). */
@@ -251,7 +258,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.finish('cancelled', this.why('reason.cancelled'), undefined, false);
     await this.opening?.catch(() => undefined);
     if (this.id) await this.ctx.api.abort(this.id, this.token).catch(() => undefined);
-    if (this.fp) await this.ctx.store.delete(this.fp);
+    await this.forget();
     this.resolveDone('cancelled');
   }
 
@@ -364,8 +371,13 @@ export class Upload extends Emitter<UploadEvents> {
 
   /** Picks up the server's manifest for a known file, or creates a new upload. */
   private async resumeOrCreate(): Promise<boolean> {
-    this.fp = await fingerprint(this.file);
-    const known = await this.ctx.store.get(this.fp);
+    this.fp = await fingerprint(this.file, this.name);
+    if (this.isFinal) return false;
+    // Two uploads of one file in this page must not share one server upload (both would send its
+    // parts, and direct mode's URLs die when the other completes it).
+    this.ownsRecord = !this.ctx.openFingerprints.has(this.fp);
+    if (this.ownsRecord) this.ctx.openFingerprints.add(this.fp);
+    const known = this.ownsRecord ? await this.ctx.store.get(this.fp) : undefined;
     if (known) {
       try {
         const manifest = await this.ctx.api.manifest(known.uploadId, known.uploadToken);
@@ -376,7 +388,7 @@ export class Upload extends Emitter<UploadEvents> {
         if (isAccepting(manifest.state) && (await this.wantsDirect())) this.direct ??= this.directParts();
         if (isAccepting(manifest.state) || isBusy(manifest.state)) return true;
         if (manifest.state === 'ready') {
-          await this.ctx.store.delete(this.fp);
+          await this.forget();
           this.manifest = manifest;
           this.finish('ready');
           return false;
@@ -385,7 +397,7 @@ export class Upload extends Emitter<UploadEvents> {
         if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error;
       }
       // Gone, expired, rejected or unknown to the server: start over.
-      await this.ctx.store.delete(this.fp);
+      await this.forget();
     }
     if (this.isFinal) return false;
     const direct = await this.wantsDirect();
@@ -409,7 +421,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.partSize = created.partSize;
     this.partCount = created.partCount;
     this.queue = Array.from({ length: created.partCount }, (_, i) => i + 1);
-    await this.ctx.store.put({
+    await this.remember({
       fingerprint: this.fp,
       uploadId: created.id,
       uploadToken: created.uploadToken,
@@ -424,6 +436,15 @@ export class Upload extends Emitter<UploadEvents> {
     });
     this.concurrency = this.makeConcurrency();
     return true;
+  }
+
+  /** Resume records are kept by the upload that owns its fingerprint's record only. */
+  private async remember(record: StoredUpload): Promise<void> {
+    if (this.ownsRecord) await this.ctx.store.put(record);
+  }
+
+  private async forget(): Promise<void> {
+    if (this.ownsRecord) await this.ctx.store.delete(this.fp);
   }
 
   private async wantsDirect(): Promise<boolean> {
@@ -617,7 +638,7 @@ export class Upload extends Emitter<UploadEvents> {
       // The state said ready; the manifest is a nicety.
     }
     this.acknowledge(this.file.size, this.partCount);
-    await this.ctx.store.delete(this.fp);
+    await this.forget();
     this.finish('ready', undefined, 'ready');
   }
 
@@ -680,6 +701,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.setState(state, reason, serverState);
     for (const wake of [...this.sleepers]) wake();
     this.releaseSlot?.();
+    if (this.ownsRecord) this.ctx.openFingerprints.delete(this.fp);
     if (settle) this.resolveDone(state);
   }
 

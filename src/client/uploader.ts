@@ -42,6 +42,7 @@ export class Uploader {
   private configPromise: Promise<ServerConfig> | undefined;
   private serverQuota = Infinity;
   private readonly slots: UploadSlots;
+  private readonly openFingerprints = new Set<string>();
 
   constructor(private readonly options: UploaderOptions = {}) {
     const { maxActiveUploads = DEFAULT_MAX_ACTIVE_UPLOADS } = options;
@@ -69,7 +70,7 @@ export class Uploader {
 
   /** Starts uploading `file` (resuming it if this browser uploaded part of it before). */
   add(file: Blob & { name?: string; lastModified?: number }, options: UploadOptions = {}): Upload {
-    const context = { api: this.api, store: this.store, config: () => this.config(), hints: networkHints(), l10n: this.l10n, slots: this.slots };
+    const context = { api: this.api, store: this.store, config: () => this.config(), hints: networkHints(), l10n: this.l10n, slots: this.slots, openFingerprints: this.openFingerprints };
     const upload = new Upload(file, context, {
       ...this.options.defaults,
       ...options,

@@ -103,6 +103,36 @@ describe('client library: more files than the server lets one owner open', () =>
     }
   });
 
+  it('the same file added twice while the first is open: two uploads of its own, both ready (direct mode too)', async () => {
+    for (const direct of [false, true]) {
+      const store = new MemoryUploadStore();
+      // Part PUTs (to us, or to R2 in direct mode) wait until the second upload exists, so the
+      // first is open, with its resume record stored, when the second looks for one.
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const fetchImpl: typeof fetch = async (input, init) => {
+        if (init?.method === 'PUT') await gate;
+        return fetch(input, init);
+      };
+      const uploader = new Uploader({ endpoint: server().url, store, fetch: fetchImpl });
+      const bytes = pdf(6 * 1024 * 1024, direct ? 971 : 970);
+      const file = new File([new Uint8Array(bytes)], `twice-${direct}.pdf`, { type: 'application/pdf', lastModified: 70 });
+      const first = uploader.add(file, { partSize: 5 * 1024 * 1024, direct });
+      await new Promise<void>((resolve) => first.on('state', ({ state }) => state === 'uploading' && resolve()));
+      expect(await store.list()).toHaveLength(1);
+      const second = uploader.add(file, { partSize: 5 * 1024 * 1024, direct });
+      await new Promise<void>((resolve) => second.on('state', ({ state }) => state === 'uploading' && resolve()));
+      open();
+      expect(await Promise.all([first.done, second.done])).toEqual(['ready', 'ready']);
+      expect(second.id).not.toBe(first.id);
+      for (const upload of [first, second]) {
+        const res = await fetch(new URL(upload.manifest!.result!.url, server().url));
+        expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(bytes));
+      }
+      expect(await store.list()).toEqual([]);
+    }
+  });
+
   it('a file cancelled while it waits for a slot never reaches the server and frees its place', async () => {
     const { statuses, fetchImpl } = createCounter();
     const uploader = new Uploader({ endpoint: server().url, fetch: fetchImpl, store: new MemoryUploadStore(), maxActiveUploads: 1 });

@@ -1,0 +1,10 @@
+import { MemoryUploadStore, Uploader } from '../../src/client/index';
+const far: typeof fetch = async (input, init) => { await new Promise((r) => setTimeout(r, 150)); return fetch(input, init); };
+const up = new Uploader({ endpoint: 'http://127.0.0.1:8799', fetch: far, store: new MemoryUploadStore() });
+const bytes = new Uint8Array(200_000); bytes.set(new TextEncoder().encode('%PDF-1.7\n'));
+const uploads = Array.from({ length: 50 }, (_, i) => up.add(new Blob([bytes]), { name: `rtt-${i}.pdf`, type: 'application/pdf', direct: process.argv[2] === 'direct' }));
+for (const u of uploads) u.on('error', (e) => console.log('error', u.name, JSON.stringify(e)));
+const states = await Promise.all(uploads.map((u) => u.done));
+const c: Record<string, number> = {}; for (const s of states) c[s] = (c[s] ?? 0) + 1; console.log(c);
+for (const u of uploads) if (u.state !== 'ready') console.log(u.name, u.state, u.reasonCode, u.reason);
+process.exit(0);
