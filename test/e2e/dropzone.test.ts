@@ -471,6 +471,31 @@ describe('<upload-dropzone> in Chromium', () => {
     await page.close();
   });
 
+  it('max-active-uploads="1": the other files show "Waiting" until the first is done, then all are ready', async () => {
+    const page = await browser.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.goto(site.origin);
+    await limitsLoaded(page);
+    await page.evaluate(() => {
+      const dz = document.querySelector('upload-dropzone')!;
+      dz.setAttribute('max-active-uploads', 'many');
+      dz.setAttribute('max-active-uploads', '1');
+    });
+    expect(warnings.filter((w) => w.includes('max-active-uploads="many"'))).toHaveLength(1);
+    const gate = await gateParts(page, 0);
+    const names = ['one-at-a-time-1.pdf', 'one-at-a-time-2.pdf', 'one-at-a-time-3.pdf'];
+    await page.setInputFiles('#file-input', names.map((name, i) => file(name, pdf(300_000 + i, 46 + i))));
+    await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBe(1);
+    // One file is on the wire; the two others wait, and say so.
+    const waiting = page.locator('.card[data-state="idle"]');
+    await expect.poll(() => waiting.count()).toBe(2);
+    for (const text of await waiting.allTextContents()) expect(text).toContain(en['state.idle']);
+    await gate.release();
+    for (const name of names) await waitForCardState(page, name, 'ready');
+    await page.close();
+  });
+
   it('server errors and network failures are worded from the string table (German here); an unknown code keeps the server’s message', async () => {
     const page = await browser.newPage();
     await page.goto(site.origin);

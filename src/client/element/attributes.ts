@@ -4,6 +4,7 @@
  */
 import { isAcceptPattern, parseAccept } from '../accept';
 import { parseSize } from '../size-value';
+import { DEFAULT_MAX_ACTIVE_UPLOADS } from '../uploader';
 
 export interface DropzoneSettings {
   endpoint: string;
@@ -17,9 +18,11 @@ export interface DropzoneSettings {
   keepHandles: boolean;
   /** Keep uploading when the element is removed from the page (by default removal cancels). */
   keepUploads: boolean;
+  /** Uploads open on the server at once (the Uploader's default when unset); the rest wait. */
+  maxActiveUploads: number | undefined;
 }
 
-export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture', 'keep-handles', 'keep-uploads'] as const;
+export const OBSERVED_ATTRIBUTES = ['endpoint', 'accept', 'max-size', 'multiple', 'auth-token', 'locale', 'capture', 'keep-handles', 'keep-uploads', 'max-active-uploads'] as const;
 
 const warned = new Set<string>();
 
@@ -43,6 +46,7 @@ export function readSettings(element: Element): DropzoneSettings {
     capture: undefined,
     keepHandles: element.hasAttribute('keep-handles'),
     keepUploads: element.hasAttribute('keep-uploads'),
+    maxActiveUploads: undefined,
   };
 
   const endpoint = get('endpoint');
@@ -78,6 +82,13 @@ export function readSettings(element: Element): DropzoneSettings {
     } catch {
       warnOnce(tag, 'locale', locale, 'not a language tag; using the page’s language');
     }
+  }
+
+  const maxActive = get('max-active-uploads');
+  if (maxActive !== null) {
+    const n = Number(maxActive);
+    if (/^\s*\d+\s*$/.test(maxActive) && n >= 1 && n <= 1000) settings.maxActiveUploads = n;
+    else warnOnce(tag, 'max-active-uploads', maxActive, `not a whole number from 1 to 1000; using the default (${DEFAULT_MAX_ACTIVE_UPLOADS})`);
   }
 
   const capture = get('capture');

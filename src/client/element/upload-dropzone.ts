@@ -116,6 +116,7 @@ export class UploadDropzone extends HTMLElement {
         getAuthToken: () => this.tokenCallback?.() ?? this.currentSettings().authToken,
         locale: this.l10n.locale,
         strings: this.stringOverrides,
+        ...(settings.maxActiveUploads ? { maxActiveUploads: settings.maxActiveUploads } : {}),
       });
       this.sharedUploader = false;
     }
@@ -194,7 +195,7 @@ export class UploadDropzone extends HTMLElement {
   attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
     if (oldValue === newValue || !this.settings) return;
     this.settings = readSettings(this);
-    if (['endpoint', 'locale'].includes(name) && !this.sharedUploader) this.uploaderInstance = undefined;
+    if (['endpoint', 'locale', 'max-active-uploads'].includes(name) && !this.sharedUploader) this.uploaderInstance = undefined;
     this.relocalize();
   }
 
