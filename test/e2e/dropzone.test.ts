@@ -72,6 +72,16 @@ async function limitsLoaded(page: Page): Promise<void> {
   });
 }
 
+/** The README's script-tag example, its limits loaded, with the console's warnings collected. */
+async function exampleWithWarnings(): Promise<{ page: Page; warnings: string[] }> {
+  const page = await browser.newPage();
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(site.origin);
+  await limitsLoaded(page);
+  return { page, warnings };
+}
+
 const announced = (page: Page) => page.evaluate(() => document.querySelector('upload-dropzone')!.shadowRoot!.querySelector('[role=status]')!.textContent);
 
 describe('<upload-dropzone> in Chromium', () => {
@@ -132,11 +142,7 @@ describe('<upload-dropzone> in Chromium', () => {
   });
 
   it('an invalid attribute warns once in the console and the default is used', async () => {
-    const page = await browser.newPage();
-    const warnings: string[] = [];
-    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
-    await page.goto(site.origin);
-    await limitsLoaded(page);
+    const { page, warnings } = await exampleWithWarnings();
     await page.evaluate(() => {
       const dz = document.querySelector('upload-dropzone')!;
       dz.setAttribute('max-size', 'lots');
@@ -472,11 +478,7 @@ describe('<upload-dropzone> in Chromium', () => {
   });
 
   it('max-active-uploads="1": the other files show "Waiting" until the first is done, then all are ready', async () => {
-    const page = await browser.newPage();
-    const warnings: string[] = [];
-    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
-    await page.goto(site.origin);
-    await limitsLoaded(page);
+    const { page, warnings } = await exampleWithWarnings();
     await page.evaluate(() => {
       const dz = document.querySelector('upload-dropzone')!;
       dz.setAttribute('max-active-uploads', 'many');
