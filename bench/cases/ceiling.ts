@@ -20,7 +20,7 @@ export interface CeilingRun {
   usage: Usage;
 }
 
-async function expectOk(response: Response, what: string): Promise<Response> {
+export async function expectOk(response: Response, what: string): Promise<Response> {
   if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
   return response;
 }

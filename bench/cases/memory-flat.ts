@@ -10,6 +10,7 @@ import { openAsBlob } from 'node:fs';
 import { memory, ProcessMeter } from '../lib/procs';
 import type { BenchServer } from '../lib/servers';
 import { MiB } from '../lib/stats';
+import { expectOk } from './ceiling';
 import { uploadOurs } from './ours';
 import { usageOf } from './usage';
 
@@ -46,10 +47,8 @@ export async function ceilingSameWork(server: BenchServer, path: string, run: nu
   const key = `flat-${run}`;
   const meter = new ProcessMeter(server.groups);
   meter.start();
-  const put = await fetch(`${server.url}/put?key=${key}`, { method: 'PUT', body: blob });
-  if (!put.ok) throw new Error(`put: ${put.status} ${await put.text()}`);
-  const digest = await fetch(`${server.url}/digest?key=${key}`, { method: 'POST' });
-  if (!digest.ok) throw new Error(`digest: ${digest.status} ${await digest.text()}`);
+  await expectOk(await fetch(`${server.url}/put?key=${key}`, { method: 'PUT', body: blob }), 'put');
+  await expectOk(await fetch(`${server.url}/digest?key=${key}`, { method: 'POST' }), 'digest');
   const usage = usageOf(meter.stop(), blob.size, 'ceiling same work');
   await fetch(`${server.url}/obj?key=${key}`, { method: 'DELETE' });
   return usage.groups['workerd:runtime']!.peakRss / MiB;

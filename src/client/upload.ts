@@ -2,7 +2,8 @@
  * @module One file's upload: validation before the network, resumable parallel part transfer with
  * adaptive concurrency and retries, pause/resume/cancel, and server-acknowledged progress.
  * State machine: idle → validating → uploading ⇄ paused → processing → ready, or failed /
- * rejected / cancelled; a valid file waits as `idle` while the Uploader's slots are taken. The progress it reports comes from the server only, and never goes back.
+ * rejected / cancelled; a valid file waits as `idle` while the Uploader's slots are taken. The
+ * progress it reports comes from the server only, and never goes back.
  */
 import { matchesDeclaredType, SNIFF_BYTES, sniffType } from '../domain/sniff';
 import type { DerivativeInfo, EventMessage, Manifest, PartReceipt, UploadResult, UploadState } from '../contracts/messages';
@@ -13,10 +14,13 @@ import { DirectParts, ETAG_BATCH } from './direct-parts';
 import { Emitter } from './emitter';
 import { fingerprint } from './fingerprint';
 import { accepts, narrowTypes } from './accept';
-import type { Localizer, Params, StringKey } from './i18n/localizer';
+import type { Localizer } from './i18n/localizer';
+import { Reasons, type Reason } from './reasons';
 import { ProgressFeed } from './progress-feed';
 import { backoffDelay, CircuitBreaker, classify } from './retry-policy';
 import type { Release, UploadSlots } from './upload-slots';
+
+export type { Reason } from './reasons';
 import type { StoredUpload, UploadStore } from './upload-store';
 
 export type ClientState =
@@ -44,14 +48,6 @@ export interface UploadProgress {
   bytesPerSecond: number;
   /** Estimated seconds left, or null while unknown. */
   secondsLeft: number | null;
-}
-
-/** Why an upload is paused, rejected or failed: a stable code for programs, a sentence for people. */
-export interface Reason {
-  /** A string-table key (`reason.offline`), a server code (`ERR_TYPE_MISMATCH`) or `ERR_CLIENT`. */
-  code: string;
-  /** In the uploader's language. */
-  text: string;
 }
 
 export interface UploadEvents extends Record<string, unknown> {
@@ -165,11 +161,13 @@ export class Upload extends Emitter<UploadEvents> {
   private releaseSlot: Release | undefined;
   /** Waits that end early when the upload does (see sleep()). */
   private readonly sleepers = new Set<() => void>();
+  /** Why it is paused, rejected or failed, in the uploader's language. */
+  private readonly reasons: Reasons;
   private readonly onOnline = () => {
     if (this.state === 'paused' && NETWORK_REASONS.has(this.reasonCode ?? '')) this.resume();
   };
   private readonly onOffline = () => {
-    if (this.state === 'uploading') this.suspend(this.why('reason.offline'));
+    if (this.state === 'uploading') this.suspend(this.reasons.of('reason.offline'));
   };
 
   constructor(
@@ -181,6 +179,7 @@ export class Upload extends Emitter<UploadEvents> {
     this.name = options.name ?? file.name ?? 'file';
     this.type = (options.type ?? file.type ?? '').toLowerCase();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.reasons = new Reasons(ctx.l10n);
   }
 
   get progress(): UploadProgress {
@@ -238,7 +237,7 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   pause(): void {
-    if (this.state === 'uploading') this.suspend(this.why('reason.paused'));
+    if (this.state === 'uploading') this.suspend(this.reasons.of('reason.paused'));
   }
 
   resume(): void {
@@ -255,7 +254,7 @@ export class Upload extends Emitter<UploadEvents> {
    */
   async cancel(): Promise<void> {
     if (this.isFinal) return void (await this.done);
-    this.finish('cancelled', this.why('reason.cancelled'), undefined, false);
+    this.finish('cancelled', this.reasons.of('reason.cancelled'), undefined, false);
     await this.opening?.catch(() => undefined);
     if (this.id) await this.ctx.api.abort(this.id, this.token).catch(() => undefined);
     await this.forget();
@@ -268,7 +267,7 @@ export class Upload extends Emitter<UploadEvents> {
   private async takeSlot(): Promise<boolean> {
     let release = this.ctx.slots.tryAcquire();
     if (!release) {
-      this.setState('idle', this.why('reason.queued'));
+      this.setState('idle', this.reasons.of('reason.queued'));
       release = await this.ctx.slots.acquire();
       if (this.isFinal) {
         release();
@@ -302,7 +301,7 @@ export class Upload extends Emitter<UploadEvents> {
         return created;
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 429 || attempt >= CREATE_ATTEMPTS) throw error;
-        this.setState('idle', this.why('reason.queued'));
+        this.setState('idle', this.reasons.of('reason.queued'));
         await this.sleep(backoffDelay(attempt, undefined, error.retryAfterSeconds));
         if (this.isFinal) return undefined;
       }
@@ -321,52 +320,17 @@ export class Upload extends Emitter<UploadEvents> {
     const kinds = this.ctx.l10n.list(allowed.map((t) => t.split('/')[1]?.toUpperCase() ?? t));
     const name = this.name;
     if (!type || !allowed.includes(type) || (accept && !accepts(accept, type, name))) {
-      return type ? this.why('reason.typeNotAllowed', { name, type, kinds }) : this.why('reason.typeUnknown', { name, kinds });
+      return type ? this.reasons.of('reason.typeNotAllowed', { name, type, kinds }) : this.reasons.of('reason.typeUnknown', { name, kinds });
     }
-    if (this.file.size === 0) return this.why('reason.empty', { name });
+    if (this.file.size === 0) return this.reasons.of('reason.empty', { name });
     const limit = Math.min(config.maxFileSize, this.options.maxFileSize ?? Infinity);
     if (this.file.size > limit) {
-      return this.why('reason.tooLarge', { name, size: this.ctx.l10n.bytes(this.file.size), limit: this.ctx.l10n.bytes(limit) });
+      return this.reasons.of('reason.tooLarge', { name, size: this.ctx.l10n.bytes(this.file.size), limit: this.ctx.l10n.bytes(limit) });
     }
     if (!matchesDeclaredType(type, sniffed)) {
-      return sniffed ? this.why('reason.mismatch', { name, type, sniffed }) : this.why('reason.mismatchUnknown', { name, type });
+      return sniffed ? this.reasons.of('reason.mismatch', { name, type, sniffed }) : this.reasons.of('reason.mismatchUnknown', { name, type });
     }
     return undefined;
-  }
-
-  /** A reason from the string table, in the uploader's language. */
-  private why(key: StringKey, params?: Params): Reason {
-    return { code: key, text: this.ctx.l10n.t(key, params) };
-  }
-
-  /** A server error code in the uploader's language, or undefined when the table does not know it. */
-  private codeInWords(code: string): string | undefined {
-    const key = `reason.${code}`;
-    return this.ctx.l10n.has(key) ? this.ctx.l10n.t(key as StringKey) : undefined;
-  }
-
-  /** The server's reason (`ERR_CODE: detail`) with the code in words where the table knows it. */
-  private serverReason(reason: string | undefined, fallback: Reason): Reason {
-    if (!reason) return fallback;
-    const [code = '', ...rest] = reason.split(': ');
-    if (!/^ERR_[A-Z0-9_]+$/.test(code)) return { code: fallback.code, text: reason };
-    const words = this.codeInWords(code);
-    return { code, text: words ? `${words} ${rest.join(': ')}`.trim() : reason };
-  }
-
-  /**
-   * Why a request ended the upload, for a person: the code in words where the table knows it, else
-   * the server's own message; a request with no answer, or an answer that is not ours, in words of
-   * the table too. The codes stay what they were (`ERR_…`, `HTTP_<status>`, `ERR_CLIENT`).
-   */
-  private errorReason(error: unknown): Reason {
-    if (!(error instanceof ApiError)) {
-      return { code: 'ERR_CLIENT', text: this.ctx.l10n.t('reason.unexpected', { detail: error instanceof Error ? error.message : String(error) }) };
-    }
-    const code = error.code ?? `HTTP_${error.status}`;
-    if (error.status === 0) return { code, text: this.ctx.l10n.t('reason.network') };
-    if (!error.code) return { code, text: this.ctx.l10n.t('reason.httpStatus', { status: error.status }) };
-    return { code, text: this.codeInWords(error.code) ?? error.message };
   }
 
   /** Picks up the server's manifest for a known file, or creates a new upload. */
@@ -511,7 +475,7 @@ export class Upload extends Emitter<UploadEvents> {
       // would send other bytes or fail forever, so pause and say so.
       if (error instanceof ApiError && error.status === 0 && !(await readable(this.file.slice(start, end)))) {
         if (!this.queue.includes(partNumber)) this.queue.unshift(partNumber);
-        if (this.state === 'uploading') this.suspend(this.why('reason.fileChanged', { name: this.name }));
+        if (this.state === 'uploading') this.suspend(this.reasons.of('reason.fileChanged', { name: this.name }));
         return;
       }
       if (this.isFinal) return; // cancelled while the file was checked
@@ -539,7 +503,7 @@ export class Upload extends Emitter<UploadEvents> {
     const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
     if (this.breaker.failure() || offline) {
       if (partNumber > 0) this.queue.unshift(partNumber);
-      this.suspend(this.why(offline ? 'reason.offline' : 'reason.connection'));
+      this.suspend(this.reasons.of(offline ? 'reason.offline' : 'reason.connection'));
       // Half-open: try again after a cool-down even if no `online` event comes.
       this.later(() => this.state === 'paused' && this.reasonCode === 'reason.connection' && this.resume(), 15_000);
       return;
@@ -616,11 +580,11 @@ export class Upload extends Emitter<UploadEvents> {
         void this.finishReady();
         return;
       case 'rejected':
-        return this.finish('rejected', this.serverReason(reason, this.why('reason.serverRejected')), state);
+        return this.finish('rejected', this.reasons.fromServer(reason, this.reasons.of('reason.serverRejected')), state);
       case 'failed':
       case 'expired':
       case 'aborted':
-        return this.finish('failed', this.serverReason(reason, this.why('reason.serverEnded', { state })), state);
+        return this.finish('failed', this.reasons.fromServer(reason, this.reasons.of('reason.serverEnded', { state })), state);
       case 'assembling':
       case 'validating':
       case 'processing':
@@ -688,7 +652,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   private fail(error: unknown): void {
     if (this.isFinal) return;
-    const reason = this.errorReason(error);
+    const reason = this.reasons.fromError(error);
     // Programs get the raw message; people get the reason in their language.
     this.emit('error', { code: reason.code, message: error instanceof Error ? error.message : String(error) });
     this.finish('failed', reason);

@@ -116,7 +116,7 @@ export class UploadDropzone extends HTMLElement {
         getAuthToken: () => this.tokenCallback?.() ?? this.currentSettings().authToken,
         locale: this.l10n.locale,
         strings: this.stringOverrides,
-        ...(settings.maxActiveUploads ? { maxActiveUploads: settings.maxActiveUploads } : {}),
+        maxActiveUploads: settings.maxActiveUploads,
       });
       this.sharedUploader = false;
     }
